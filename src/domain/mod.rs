@@ -1,0 +1,11 @@
+//! Pure collections logic: no I/O, no database, no clock. Everything here takes the
+//! as-of date as an argument so any day can be recomputed (and caught up) afresh.
+pub mod aging;
+pub mod calendar;
+pub mod dates;
+pub mod money;
+pub mod policy;
+pub mod priority;
+pub mod promise;
+pub mod roles;
+pub mod settlement;
