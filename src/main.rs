@@ -1,1 +1,392 @@
-fn main(){}
+//! The `dunbot` command line.
+use anyhow::{Context, Result, bail};
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+use dunbot::app::App;
+use dunbot::app::admin::{self, ImportKind};
+use dunbot::config::Settings;
+use dunbot::console::{self, ConsoleUser};
+use dunbot::domain::roles::Role;
+use dunbot::store::{self, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "dunbot",
+    version,
+    about = "Chat-ops collections bot for accounts-receivable teams"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Seed a sample portfolio (once), print today's digest and open the console.
+    Demo {
+        /// How many sample customers.
+        #[arg(long, default_value_t = 300)]
+        customers: usize,
+        /// Print the digest and exit without the console.
+        #[arg(long)]
+        no_console: bool,
+    },
+    /// Type `ar ...` commands (from a terminal or a pipe) and read the answers.
+    Console {
+        /// Your name in the action log.
+        #[arg(long = "as", default_value_t = whoami())]
+        name: String,
+        /// Your role: collector, manager, agency or admin.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        /// With --role agency: the agency you act for.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Act as of this date (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Run the scheduler (daily digests) and the outbox worker.
+    Serve,
+    /// Apply database migrations.
+    Migrate,
+    /// Print the digest.
+    Digest {
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Import a CSV file: customers, invoices or payments.
+    Import { kind: ImportKind, file: PathBuf },
+    /// Print the action history.
+    Log {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// From this date (YYYY-MM-DD) or this long ago (7d, 12h).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+    },
+    /// Collection agencies.
+    Agency {
+        #[command(subcommand)]
+        cmd: AgencyCmd,
+    },
+    /// Roles of chat users.
+    Role {
+        #[command(subcommand)]
+        cmd: RoleCmd,
+    },
+    /// Subscribe a channel to the daily digest.
+    Subscribe {
+        /// platform:id, e.g. slack:C0123ABC, discord:1234, console:local
+        channel: String,
+        /// Cron: `0 8 * * Mon-Fri` (five fields) or six fields with seconds.
+        #[arg(long, default_value = "0 8 * * Mon-Fri")]
+        cron: String,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long, default_value = "UTC")]
+        tz: String,
+    },
+    /// Messages waiting, sent or given up in the outbox.
+    Outbox {
+        /// pending, sent or dead
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgencyCmd {
+    /// Add (or update) an agency.
+    Add {
+        name: String,
+        /// Where decisions are posted (signed with the agency's secret).
+        #[arg(long)]
+        webhook: Option<String>,
+        /// The webhook's HMAC secret; generated when omitted.
+        #[arg(long)]
+        secret: Option<String>,
+        /// The agency's chat channel, platform:id.
+        #[arg(long)]
+        channel: Option<String>,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum RoleCmd {
+    /// Grant ROLE to a chat USER id.
+    Grant {
+        user: String,
+        role: String,
+        /// slack, discord or console
+        #[arg(long, default_value = "slack")]
+        platform: String,
+        #[arg(long)]
+        agency: Option<String>,
+    },
+    List,
+}
+
+fn whoami() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "operator".into())
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,dunbot=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("dunbot: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn open(settings: Settings) -> Result<App> {
+    let url = dunbot::db::resolve(settings.database_url.as_deref()).await?;
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    Ok(App::new(settings, store))
+}
+
+fn parse_role(s: &str) -> Result<Role> {
+    Role::parse(s)
+        .with_context(|| format!("{s:?} is not a role; use collector, manager, agency or admin"))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let settings = Settings::from_env()?;
+    match cli.cmd {
+        Cmd::Migrate => {
+            open(settings).await?;
+            println!("migrations applied");
+        }
+        Cmd::Demo {
+            customers,
+            no_console,
+        } => {
+            let app = open(settings).await?;
+            let today = app.settings.today(Utc::now());
+            eprintln!("Setting up the sample portfolio…");
+            if dunbot::demo::seed(&app, today, customers, 7).await? {
+                eprintln!(
+                    "Seeded {customers} customers with invoices, payments, promises and one agency."
+                );
+            } else {
+                eprintln!("The sample portfolio is already there; using it.");
+            }
+            let user = ConsoleUser {
+                name: whoami(),
+                roles: vec![Role::Admin],
+                agency: None,
+                as_of: None,
+            };
+            println!("{}", console::run_line(&app, &user, "digest").await);
+            if !no_console {
+                console::run(&app, &user).await?;
+            }
+        }
+        Cmd::Console {
+            name,
+            role,
+            agency,
+            as_of,
+        } => {
+            let role = parse_role(&role)?;
+            let app = open(settings).await?;
+            console::run(
+                &app,
+                &ConsoleUser {
+                    name,
+                    roles: vec![role],
+                    agency,
+                    as_of,
+                },
+            )
+            .await?;
+        }
+        Cmd::Serve => {
+            let app = open(settings).await?;
+            dunbot::serve::run(Arc::new(app)).await?;
+        }
+        Cmd::Digest { as_of } => {
+            let app = open(settings).await?;
+            let user = ConsoleUser {
+                name: whoami(),
+                roles: vec![Role::Admin],
+                agency: None,
+                as_of,
+            };
+            println!("{}", console::run_line(&app, &user, "digest").await);
+        }
+        Cmd::Import { kind, file } => {
+            let app = open(settings).await?;
+            match admin::import_file(&app, kind, &file).await? {
+                Ok(c) => println!(
+                    "{}: {} new, {} already there",
+                    file.display(),
+                    c.inserted,
+                    c.unchanged
+                ),
+                Err(rows) => {
+                    eprintln!(
+                        "{} was not imported: {} bad row(s). Nothing was written.",
+                        file.display(),
+                        rows.len()
+                    );
+                    for r in &rows {
+                        eprintln!("  {r}");
+                    }
+                    std::process::exit(2);
+                }
+            }
+        }
+        Cmd::Log { json, since, limit } => {
+            let app = open(settings).await?;
+            let since = since.map(|s| parse_since(&s)).transpose()?;
+            let mut conn = app.store.pool.acquire().await?;
+            for a in store::actions::list(&mut conn, since, limit).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&a)?);
+                } else {
+                    println!(
+                        "{} {:<8} {:<18} {:<8} {:<10} {:<14} {}",
+                        a.at.format("%Y-%m-%d %H:%M:%S"),
+                        a.actor_platform,
+                        a.actor_name,
+                        a.outcome,
+                        a.kind,
+                        a.subject.unwrap_or_default(),
+                        a.details["command"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+        Cmd::Agency { cmd } => {
+            let app = open(settings).await?;
+            match cmd {
+                AgencyCmd::Add {
+                    name,
+                    webhook,
+                    secret,
+                    channel,
+                } => {
+                    let id = admin::add_agency(
+                        &app,
+                        &name,
+                        webhook.as_deref(),
+                        secret.as_deref(),
+                        channel.as_deref(),
+                    )
+                    .await?;
+                    println!("agency {id}: {name}");
+                }
+                AgencyCmd::List => {
+                    let mut conn = app.store.pool.acquire().await?;
+                    for a in store::collections::list_agencies(&mut conn).await? {
+                        println!(
+                            "{:<4} {:<28} webhook: {:<40} channel: {}",
+                            a.id,
+                            a.name,
+                            a.webhook_url.unwrap_or("-".into()),
+                            a.channel.unwrap_or("-".into())
+                        );
+                    }
+                }
+            }
+        }
+        Cmd::Role { cmd } => {
+            let app = open(settings).await?;
+            match cmd {
+                RoleCmd::Grant {
+                    user,
+                    role,
+                    platform,
+                    agency,
+                } => {
+                    if !["slack", "discord", "console"].contains(&platform.as_str()) {
+                        bail!("--platform is slack, discord or console");
+                    }
+                    let role = parse_role(&role)?;
+                    let changed =
+                        admin::grant_role(&app, &platform, &user, role, agency.as_deref()).await?;
+                    println!(
+                        "{platform} user {user}: {} {}",
+                        role.key(),
+                        if changed {
+                            "granted"
+                        } else {
+                            "(already had it)"
+                        }
+                    );
+                }
+                RoleCmd::List => {
+                    let mut conn = app.store.pool.acquire().await?;
+                    for (p, u, r, a) in store::people::list(&mut conn).await? {
+                        println!("{p:<8} {u:<20} {r:<10} {}", a.unwrap_or_default());
+                    }
+                }
+            }
+        }
+        Cmd::Subscribe { channel, cron, tz } => {
+            dunbot::schedule::cron::parse(&cron).map_err(anyhow::Error::msg)?;
+            let zone: chrono_tz::Tz = tz.parse().map_err(|_| {
+                anyhow::anyhow!("{tz:?} is not an IANA time zone such as Europe/Berlin")
+            })?;
+            if !channel.contains(':') {
+                bail!("the channel is platform:id, e.g. slack:C0123ABC");
+            }
+            let app = open(settings).await?;
+            let mut conn = app.store.pool.acquire().await?;
+            store::schedule::upsert_subscription(&mut conn, &channel, &cron, zone.name()).await?;
+            println!("{channel}: digest at `{cron}` ({})", zone.name());
+        }
+        Cmd::Outbox { status, limit } => {
+            let app = open(settings).await?;
+            let mut conn = app.store.pool.acquire().await?;
+            for (s, n) in store::outbox::counts(&mut conn).await? {
+                println!("{s}: {n}");
+            }
+            for r in store::outbox::list(&mut conn, status.as_deref(), limit).await? {
+                println!(
+                    "{:<6} {:<8} {:<8} tries {:<2} {:<36} {}",
+                    r.id,
+                    r.kind,
+                    r.status,
+                    r.attempts,
+                    r.dedupe_key,
+                    r.last_error.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_since(s: &str) -> Result<chrono::DateTime<Utc>> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    }
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = n.parse().map_err(|_| {
+        anyhow::anyhow!("--since {s:?}: use a date like 2026-11-01 or an age like 7d or 12h")
+    })?;
+    Ok(Utc::now()
+        - match unit {
+            "d" => chrono::Duration::days(n),
+            "h" => chrono::Duration::hours(n),
+            "m" => chrono::Duration::minutes(n),
+            _ => bail!("--since {s:?}: use a date like 2026-11-01 or an age like 7d or 12h"),
+        })
+}

@@ -9,7 +9,9 @@ pub struct Calendar {
 
 impl Calendar {
     pub fn new(holidays: impl IntoIterator<Item = NaiveDate>) -> Calendar {
-        Calendar { holidays: holidays.into_iter().collect() }
+        Calendar {
+            holidays: holidays.into_iter().collect(),
+        }
     }
 
     /// Holidays as `YYYY-MM-DD` separated by commas, spaces or newlines; `#` starts a comment.

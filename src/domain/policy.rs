@@ -130,7 +130,11 @@ impl Policy {
     }
 
     pub fn plan_for(&self, track: &TrackRecord) -> &Plan {
-        if track.is_repeat() { &self.repeat } else { &self.first_time }
+        if track.is_repeat() {
+            &self.repeat
+        } else {
+            &self.first_time
+        }
     }
 
     /// The account's stage on `as_of`, counted from the due date of its oldest chased

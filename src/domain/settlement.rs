@@ -39,6 +39,10 @@ impl Decision {
 
 /// Only a proposed offer can be decided. Refusals say what state it is in, e.g.
 /// "offer 12 was already approved; nothing changed" (the caller adds who and when).
-pub fn decide(offer_id: i64, current: OfferStatus, decision: Decision) -> Result<OfferStatus, String> {
+pub fn decide(
+    offer_id: i64,
+    current: OfferStatus,
+    decision: Decision,
+) -> Result<OfferStatus, String> {
     todo!("{offer_id}{current:?}{decision:?}")
 }

@@ -1,0 +1,178 @@
+//! Admin steps from the CLI (`dunbot agency add`, `dunbot role grant`, `dunbot import`): each
+//! writes its change and its action row in one transaction, like every chat command.
+use super::App;
+use crate::domain::roles::Role;
+use crate::import::RowError;
+use crate::store::{Tx, actions, collections, import, people};
+use anyhow::{Result, bail};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+fn cli_action(
+    kind: &str,
+    subject: Option<String>,
+    details: Value,
+    key: Option<String>,
+) -> actions::NewAction {
+    let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    actions::NewAction {
+        at: Utc::now(),
+        actor_platform: "cli".into(),
+        actor_id: who.clone(),
+        actor_name: who,
+        channel: "cli".into(),
+        kind: kind.into(),
+        subject,
+        outcome: "ok",
+        details,
+        idempotency_key: key,
+    }
+}
+
+async fn record(mut tx: Tx, action: actions::NewAction) -> Result<()> {
+    actions::insert_if_new(&mut tx, &action).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn add_agency(
+    app: &App,
+    name: &str,
+    webhook: Option<&str>,
+    secret: Option<&str>,
+    channel: Option<&str>,
+) -> Result<i64> {
+    if name.trim().is_empty() {
+        bail!("give the agency a name, e.g. dunbot agency add \"Northwind Recovery\"");
+    }
+    if let Some(url) = webhook
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        bail!("--webhook must be an http(s) URL, e.g. https://agency.example/dunbot");
+    }
+    if let Some(ch) = channel
+        && !ch.contains(':')
+    {
+        bail!("--channel is platform:id, e.g. slack:C0123ABC or discord:1234567890");
+    }
+    let mut tx = app.store.begin().await?;
+    let generated;
+    let secret = match (webhook, secret) {
+        (Some(_), None) => {
+            generated = uuid::Uuid::new_v4().simple().to_string();
+            Some(generated.as_str())
+        }
+        (_, s) => s,
+    };
+    let id = collections::upsert_agency(&mut tx, name, webhook, secret, channel).await?;
+    record(
+        tx,
+        cli_action(
+            "agency_add",
+            Some(format!("agency:{name}")),
+            json!({"agency_id": id, "webhook": webhook, "channel": channel}),
+            None,
+        ),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn grant_role(
+    app: &App,
+    platform: &str,
+    user: &str,
+    role: Role,
+    agency: Option<&str>,
+) -> Result<bool> {
+    let mut tx = app.store.begin().await?;
+    let agency_id = match (role, agency) {
+        (Role::Agency, Some(name)) => match collections::agency_by_name(&mut tx, name).await? {
+            Some(a) => Some(a.id),
+            None => bail!("there is no agency {name:?}; `dunbot agency list` shows them"),
+        },
+        (Role::Agency, None) => bail!("the agency role needs --agency NAME"),
+        (_, Some(_)) => bail!("only the agency role takes --agency"),
+        _ => None,
+    };
+    let changed = people::grant(&mut tx, platform, user, role, agency_id, "cli").await?;
+    record(
+        tx,
+        cli_action(
+            "role",
+            Some(format!("user:{user}")),
+            json!({"platform": platform, "role": role, "agency": agency, "changed": changed}),
+            None,
+        ),
+    )
+    .await?;
+    Ok(changed)
+}
+
+/// Which file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportKind {
+    Customers,
+    Invoices,
+    Payments,
+}
+
+/// Validates the whole file, then writes it in one transaction with its action row. Returns
+/// `Err(rows)` when any row is bad (nothing written).
+pub async fn import_file(
+    app: &App,
+    kind: ImportKind,
+    path: &std::path::Path,
+) -> Result<Result<import::ImportCount, Vec<RowError>>> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    let reader = std::io::BufReader::new(file);
+    let mut tx = app.store.begin().await?;
+    let result = match kind {
+        ImportKind::Customers => match crate::import::customers(reader) {
+            Ok(rows) => import::customers(&mut tx, &rows).await?,
+            Err(e) => Err(e),
+        },
+        ImportKind::Invoices => match crate::import::invoices(reader) {
+            Ok(rows) => import::invoices(&mut tx, &rows).await?,
+            Err(e) => Err(e),
+        },
+        ImportKind::Payments => match crate::import::payments(reader) {
+            Ok(rows) => import::payments(&mut tx, &rows).await?,
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(count) => {
+            let details = json!({"file": path.display().to_string(), "inserted": count.inserted, "unchanged": count.unchanged});
+            record(
+                tx,
+                cli_action(
+                    &format!("import_{kind:?}").to_ascii_lowercase(),
+                    None,
+                    details,
+                    None,
+                ),
+            )
+            .await?;
+            if kind == ImportKind::Payments {
+                super::automatic::resolve_promises(app, app.settings.today(Utc::now()), Utc::now())
+                    .await?;
+            }
+            Ok(Ok(count))
+        }
+        Err(rows) => {
+            tx.rollback().await?;
+            let mut conn = app.store.pool.acquire().await?;
+            let mut a = cli_action(
+                "import",
+                None,
+                json!({"file": path.display().to_string(), "bad_rows": rows.len()}),
+                None,
+            );
+            a.outcome = "refused";
+            actions::insert_if_new(&mut conn, &a).await?;
+            Ok(Err(rows))
+        }
+    }
+}

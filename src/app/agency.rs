@@ -1,0 +1,269 @@
+//! Agencies: `ar refer`, `ar offer`, `ar settle`. Decisions ping the agency (its channel and/or
+//! its signed webhook) and new offers ping the managers, all through the outbox.
+use super::{Ctx, Done, Fail, args};
+use crate::chat::{Block, Button, ButtonStyle, Message, Visibility};
+use crate::commands::Parsed;
+use crate::domain::money::{Currency, Money};
+use crate::domain::settlement::{Decision, OfferStatus, decide};
+use crate::refuse;
+use crate::store::{collections, ledger, outbox};
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+
+pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), true).await?;
+    let name = p.get("agency").unwrap_or_default();
+    let Some(agency) = collections::agency_by_name(tx, name).await? else {
+        let known: Vec<String> = collections::list_agencies(tx)
+            .await?
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        if known.is_empty() {
+            refuse!(
+                "There is no agency `{name}`, and none is set up yet. An admin adds one with `dunbot agency add \"Name\" --webhook URL`."
+            );
+        }
+        refuse!(
+            "There is no agency `{name}`. Known agencies: {}.",
+            known.join(", ")
+        );
+    };
+    if let Some(r) = collections::active_referral(tx, acc.id).await? {
+        let current = collections::agency_by_id(tx, r.agency_id).await?;
+        refuse!(
+            "{} was already referred to {} by {} on {}.",
+            acc.code,
+            current.name,
+            r.referred_by,
+            r.referred_at.format("%Y-%m-%d")
+        );
+    }
+    let (balance, _) = args::balance(tx, acc.id).await?;
+    if balance <= 0 {
+        refuse!("{} has no unpaid balance to refer.", acc.code);
+    }
+    let referral_id = collections::insert_referral(tx, acc.id, agency.id, ctx.who()).await?;
+    let moved = ledger::hand_invoices_to_agency(tx, acc.id).await?;
+    let amount = Money::new(balance, args::currency_of(&acc)?);
+    let event = json!({
+        "event": "referral", "referral_id": referral_id, "account": acc.code, "customer": acc.name,
+        "balance_minor": balance, "currency": amount.currency, "referred_by": ctx.who(), "at": ctx.now,
+    });
+    let text = format!(
+        "{} ({}) referred to {} by {}: {moved} invoice(s), {amount}.",
+        acc.code,
+        acc.name,
+        agency.name,
+        ctx.who()
+    );
+    ping_agency(
+        tx,
+        &agency,
+        &format!("referral:{referral_id}"),
+        event,
+        Message::channel(text.clone()),
+    )
+    .await?;
+    Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
+        .with_details(json!({"referral_id": referral_id, "agency": agency.name})))
+}
+
+pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), true).await?;
+    let amount = args::amount(p.get("amount").unwrap_or_default(), &acc)?;
+    let Some(referral) = collections::active_referral(tx, acc.id).await? else {
+        refuse!(
+            "{} is not with an agency, so it takes no settlement offers. A manager refers it with `/{} refer {} <agency>`.",
+            acc.code,
+            ctx.root(),
+            acc.code
+        );
+    };
+    let agency = collections::agency_by_id(tx, referral.agency_id).await?;
+    let (balance, _) = args::balance(tx, acc.id).await?;
+    if amount.minor > balance {
+        refuse!(
+            "{amount} is more than {}'s unpaid balance of {}; an offer settles for less.",
+            acc.code,
+            Money::new(balance, amount.currency)
+        );
+    }
+    if let Some(open) = collections::offers_for_account(tx, acc.id)
+        .await?
+        .into_iter()
+        .find(|o| o.status == "proposed")
+    {
+        refuse!(
+            "Offer {} on {} is still waiting for a manager's decision; record a new one after it is decided.",
+            open.id,
+            acc.code
+        );
+    }
+    let note = p.get("note");
+    let id = collections::insert_offer(
+        tx,
+        &collections::NewOffer {
+            referral_id: referral.id,
+            account_id: acc.id,
+            agency_id: agency.id,
+            amount_minor: amount.minor,
+            currency: amount.currency.code(),
+            note,
+            offered_by: ctx.who(),
+        },
+    )
+    .await?;
+    let bal = Money::new(balance, amount.currency);
+    let pct = amount.minor as i128 * 100 / balance as i128;
+    let line = format!(
+        "*Offer {id}* from {}: settle *{}* ({}) for *{amount}* of {bal} ({pct}%).{}",
+        agency.name,
+        acc.code,
+        acc.name,
+        note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+    );
+    let ping = Message {
+        text: format!(
+            "Settlement offer {id} on {} needs a manager's decision",
+            acc.code
+        ),
+        blocks: vec![Block::Item {
+            text: line.clone(),
+            buttons: decision_buttons(id),
+        }],
+        visibility: Visibility::Channel,
+    };
+    outbox::enqueue(
+        tx,
+        "chat",
+        &format!("offer:{id}:managers"),
+        &json!({"channel": ctx.app.settings.managers_channel, "message": ping}),
+    )
+    .await?;
+    let reply = Message {
+        text: format!(
+            "Offer {id} recorded on {} for {amount}; managers were asked to decide.",
+            acc.code
+        ),
+        blocks: vec![
+            Block::Item {
+                text: line,
+                buttons: decision_buttons(id),
+            },
+            Block::Context {
+                text: format!("Recorded by {}; managers were pinged.", ctx.who()),
+            },
+        ],
+        visibility: Visibility::Channel,
+    };
+    Ok(Done::new(reply, Some(acc.code.clone())).with_details(json!({"offer_id": id, "amount_minor": amount.minor, "currency": amount.currency, "agency": agency.name})))
+}
+
+pub fn decision_buttons(offer_id: i64) -> Vec<Button> {
+    vec![
+        Button {
+            label: "Approve".into(),
+            command: format!("settle {offer_id} approve"),
+            style: ButtonStyle::Primary,
+            form: None,
+        },
+        Button {
+            label: "Reject".into(),
+            command: format!("settle {offer_id} reject"),
+            style: ButtonStyle::Danger,
+            form: None,
+        },
+    ]
+}
+
+pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let id = args::offer_id(p.get("offer").unwrap_or_default())?;
+    let decision = Decision::parse(p.get("decision").unwrap_or_default())
+        .ok_or_else(|| Fail::User("Decide with approve or reject.".into()))?;
+    let Some(offer) = collections::offer_for_update(tx, id).await? else {
+        refuse!(
+            "There is no offer {id}. The digest lists offers waiting for a decision with their numbers."
+        );
+    };
+    let current = OfferStatus::parse(&offer.status)
+        .ok_or_else(|| Fail::Internal(anyhow::anyhow!("offer {id} has status {}", offer.status)))?;
+    let next = match decide(id, current, decision) {
+        Ok(s) => s,
+        Err(msg) => {
+            let by = match (&offer.decided_by, offer.decided_at) {
+                (Some(who), Some(at)) => {
+                    format!(" (by {who} at {})", at.format("%Y-%m-%d %H:%M UTC"))
+                }
+                _ => String::new(),
+            };
+            refuse!("{msg}{by}");
+        }
+    };
+    let note = p.get("note");
+    collections::decide_offer(tx, id, next.key(), ctx.who(), note, ctx.now).await?;
+    let acc = ledger::account_by_id(tx, offer.account_id).await?;
+    let agency = collections::agency_by_id(tx, offer.agency_id).await?;
+    let cur =
+        Currency::parse(&offer.currency).map_err(|e| Fail::Internal(anyhow::anyhow!("{e}")))?;
+    let amount = Money::new(offer.amount_minor, cur);
+    let verb = decision.past();
+    let at = ctx.now.format("%H:%M UTC");
+    let text = format!(
+        "Offer {id} ({amount} on {} from {}) {verb} by {} at {at}.{}",
+        acc.code,
+        agency.name,
+        ctx.who(),
+        note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+    );
+    let event = json!({
+        "event": "offer_decided", "offer_id": id, "account": acc.code, "customer": acc.name,
+        "amount_minor": offer.amount_minor, "currency": cur, "decision": next, "decided_by": ctx.who(),
+        "decided_by_platform": ctx.actor.platform, "decided_by_id": ctx.actor.user_id, "note": note, "at": ctx.now,
+    });
+    ping_agency(
+        tx,
+        &agency,
+        &format!("offer:{id}:decision"),
+        event,
+        Message::channel(text.clone()),
+    )
+    .await?;
+    let mut first = verb.chars();
+    let capital = first
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + first.as_str())
+        .unwrap_or_default();
+    Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
+        .with_details(json!({"offer_id": id, "decision": next, "agency": agency.name}))
+        .resolved(format!("{capital} by {} at {at}", ctx.who())))
+}
+
+/// Queues the agency's ping: a message in its chat channel and a signed webhook, whichever it has.
+async fn ping_agency(
+    tx: &mut PgConnection,
+    agency: &collections::Agency,
+    key: &str,
+    event: Value,
+    message: Message,
+) -> Result<(), Fail> {
+    if let Some(channel) = &agency.channel {
+        outbox::enqueue(
+            tx,
+            "chat",
+            &format!("{key}:chat"),
+            &json!({"channel": channel, "message": message}),
+        )
+        .await?;
+    }
+    if agency.webhook_url.is_some() {
+        outbox::enqueue(
+            tx,
+            "webhook",
+            &format!("{key}:webhook"),
+            &json!({"agency_id": agency.id, "body": event}),
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Steps dunbot takes by itself, recorded as actions by `dunbot`: promises turning kept or
+//! broken from payments. Safe to run from several replicas (rows are claimed with SKIP LOCKED,
+//! and each transition's action row has its own idempotency key).
+use super::App;
+use crate::domain::promise::{self, PromiseFacts, PromiseStatus};
+use crate::store::{actions, collections, ledger};
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+/// Resolves pending promises as of `today`; returns `(kept, broken)`.
+pub async fn resolve_promises(
+    app: &App,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(u32, u32)> {
+    let s = &app.settings;
+    let mut tx = app.store.begin().await?;
+    let pending = collections::pending_promises_locked(&mut tx).await?;
+    let (mut kept, mut broken) = (0, 0);
+    for p in pending {
+        let payments = ledger::payments_since(&mut tx, p.account_id, p.logged_on).await?;
+        let facts = PromiseFacts {
+            amount_minor: p.amount_minor,
+            promised_for: p.promised_for,
+            logged_on: p.logged_on,
+        };
+        let status = promise::evaluate(&facts, &payments, &s.calendar, s.promise_grace_days, today);
+        if status == PromiseStatus::Pending {
+            continue;
+        }
+        collections::set_promise_status(&mut tx, p.id, status.key(), now).await?;
+        let acc = ledger::account_by_id(&mut tx, p.account_id).await?;
+        actions::insert_if_new(
+            &mut tx,
+            &actions::NewAction {
+                at: now,
+                actor_platform: "system".into(),
+                actor_id: "dunbot".into(),
+                actor_name: "dunbot".into(),
+                channel: "system".into(),
+                kind: format!("promise_{}", status.key()),
+                subject: Some(acc.code.clone()),
+                outcome: "ok",
+                details: json!({"promise_id": p.id, "amount_minor": p.amount_minor, "promised_for": p.promised_for, "as_of": today}),
+                idempotency_key: Some(format!("promise:{}:{}", p.id, status.key())),
+            },
+        )
+        .await?;
+        if status == PromiseStatus::Kept {
+            kept += 1
+        } else {
+            broken += 1
+        }
+    }
+    tx.commit().await?;
+    Ok((kept, broken))
+}

@@ -1,0 +1,248 @@
+//! Executes a command for an actor: parse, permission, rule, write, outcome. This is the one
+//! write path: a handler's changes, its outbox rows and its action row commit in one
+//! transaction keyed by the request id, so a retried request changes nothing twice.
+pub mod admin;
+mod agency;
+mod args;
+pub mod automatic;
+mod context;
+mod disputes;
+mod flags;
+mod invocation;
+mod promise;
+mod remind;
+mod roles;
+mod views;
+
+pub use agency::decision_buttons;
+pub use context::{Ctx, Done, Fail};
+pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
+
+use crate::chat::Message;
+use crate::commands::{Parsed, parse_line, registry};
+use crate::config::Settings;
+use crate::domain::roles::{Role, permits};
+use crate::store::{self, Store, actions};
+use anyhow::Result;
+use serde_json::json;
+
+pub struct App {
+    pub settings: Settings,
+    pub store: Store,
+}
+
+impl App {
+    pub fn new(settings: Settings, store: Store) -> App {
+        App { settings, store }
+    }
+
+    /// Never fails: an unexpected error is logged with a reference the person can quote.
+    pub async fn handle(&self, inv: Invocation) -> Outcome {
+        match self.try_handle(&inv).await {
+            Ok(o) => o,
+            Err(e) => {
+                let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+                tracing::error!(reference, request = %inv.request_id, text = %inv.text, error = ?e, "command failed");
+                Outcome {
+                    reply: Message::ephemeral(format!(
+                        "Something went wrong on our side (reference {reference}). Nothing was changed: try again, or give your admin the reference."
+                    )),
+                    refused: true,
+                    replayed: false,
+                    resolved: None,
+                }
+            }
+        }
+    }
+
+    async fn try_handle(&self, inv: &Invocation) -> Result<Outcome> {
+        let mut conn = self.store.pool.acquire().await?;
+        if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await? {
+            return Ok(replay(prev));
+        }
+        let root = &self.settings.command_root;
+        let parsed = match parse_line(registry(), root, &inv.text) {
+            Ok(p) => p,
+            Err(msg) => return self.refuse(&mut conn, inv, "unknown", None, msg).await,
+        };
+        let (granted, granted_agency) =
+            store::people::roles_of(&mut conn, inv.actor.platform.key(), &inv.actor.user_id)
+                .await?;
+        let mut roles = inv.actor.roles.clone();
+        roles.extend(granted);
+        roles.sort();
+        roles.dedup();
+        if !parsed.spec.anyone && !permits(&roles, &parsed.spec.roles) {
+            let msg = permission_message(&parsed, &roles, root);
+            return self
+                .refuse(&mut conn, inv, &parsed.spec.name, None, msg)
+                .await;
+        }
+        drop(conn);
+        let ctx = Ctx {
+            app: self,
+            actor: &inv.actor,
+            roles,
+            agency: inv.actor.agency.clone().or(granted_agency),
+            today: inv.as_of.unwrap_or_else(|| self.settings.today(inv.now)),
+            now: inv.now,
+            channel: &inv.channel,
+            request_id: &inv.request_id,
+        };
+        let mut tx = self.store.begin().await?;
+        match dispatch(&ctx, &mut tx, &parsed).await {
+            Ok(done) => {
+                let action = actions::NewAction {
+                    at: inv.now,
+                    actor_platform: inv.actor.platform.key().into(),
+                    actor_id: inv.actor.user_id.clone(),
+                    actor_name: inv.actor.name.clone(),
+                    channel: inv.channel.clone(),
+                    kind: parsed.spec.name.clone(),
+                    subject: done.subject.clone(),
+                    outcome: "ok",
+                    details: json!({
+                        "command": inv.text, "source": inv.source, "as_of": ctx.today,
+                        "facts": done.details, "reply": done.reply, "resolved": done.resolved,
+                    }),
+                    idempotency_key: Some(inv.request_id.clone()),
+                };
+                match actions::insert(&mut tx, &action).await {
+                    Ok(_) => {
+                        tx.commit().await?;
+                        Ok(Outcome {
+                            reply: done.reply,
+                            refused: false,
+                            replayed: false,
+                            resolved: done.resolved,
+                        })
+                    }
+                    Err(e) if store::is_unique_violation(&e) => {
+                        // The same request won a race with us: its answer is the answer.
+                        tx.rollback().await?;
+                        let mut conn = self.store.pool.acquire().await?;
+                        let prev = actions::find_by_key(&mut conn, &inv.request_id).await?;
+                        prev.map(replay)
+                            .ok_or_else(|| anyhow::anyhow!("idempotency key vanished"))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Err(Fail::User(msg)) => {
+                tx.rollback().await?;
+                let mut conn = self.store.pool.acquire().await?;
+                self.refuse(&mut conn, inv, &parsed.spec.name, None, msg)
+                    .await
+            }
+            Err(Fail::Internal(e)) => Err(e),
+        }
+    }
+
+    /// Records the refusal (once per request id) and tells the person, only them.
+    async fn refuse(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        inv: &Invocation,
+        kind: &str,
+        subject: Option<String>,
+        msg: String,
+    ) -> Result<Outcome> {
+        let reply = Message::ephemeral(msg);
+        let action = actions::NewAction {
+            at: inv.now,
+            actor_platform: inv.actor.platform.key().into(),
+            actor_id: inv.actor.user_id.clone(),
+            actor_name: inv.actor.name.clone(),
+            channel: inv.channel.clone(),
+            kind: kind.into(),
+            subject,
+            outcome: "refused",
+            details: json!({ "command": inv.text, "source": inv.source, "reason": reply.text, "reply": reply }),
+            idempotency_key: Some(inv.request_id.clone()),
+        };
+        actions::insert_if_new(conn, &action).await?;
+        Ok(Outcome {
+            reply,
+            refused: true,
+            replayed: false,
+            resolved: None,
+        })
+    }
+}
+
+fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String {
+    let need: Vec<&str> = parsed.spec.roles.iter().map(Role::key).collect();
+    let have = if roles.is_empty() {
+        "no dunbot role".to_string()
+    } else {
+        format!(
+            "the role {}",
+            roles.iter().map(Role::key).collect::<Vec<_>>().join(", ")
+        )
+    };
+    format!(
+        "Only a {} may run `/{root} {}`; you have {have}. Nothing was changed. An admin can grant a role with `/{root} role @you {}`.",
+        need.join(" or "),
+        parsed.spec.name,
+        need.first().copied().unwrap_or("manager")
+    )
+}
+
+fn replay(prev: actions::ActionRow) -> Outcome {
+    let reply = serde_json::from_value(prev.details["reply"].clone())
+        .unwrap_or_else(|_| Message::ephemeral("This request was already handled."));
+    Outcome {
+        reply,
+        refused: prev.outcome == "refused",
+        replayed: true,
+        resolved: prev.details["resolved"].as_str().map(str::to_string),
+    }
+}
+
+async fn dispatch(
+    ctx: &Ctx<'_>,
+    tx: &mut sqlx::PgConnection,
+    p: &Parsed<'_>,
+) -> Result<Done, Fail> {
+    match p.spec.name.as_str() {
+        "remind" => remind::run(ctx, tx, p).await,
+        "promise" => promise::run(ctx, tx, p).await,
+        "flag" => flags::flag(ctx, tx, p).await,
+        "unflag" => flags::unflag(ctx, tx, p).await,
+        "refer" => agency::refer(ctx, tx, p).await,
+        "offer" => agency::offer(ctx, tx, p).await,
+        "settle" => agency::settle(ctx, tx, p).await,
+        "dispute" => disputes::dispute(ctx, tx, p).await,
+        "resolve" => disputes::resolve(ctx, tx, p).await,
+        "account" => views::account(ctx, tx, p).await,
+        "aging" => views::aging(ctx, tx).await,
+        "digest" => views::digest(ctx, tx).await,
+        "help" => views::help(ctx, p),
+        "role" => roles::run(ctx, tx, p).await,
+        other => Err(Fail::Internal(anyhow::anyhow!(
+            "command {other} is declared in commands/ but has no handler"
+        ))),
+    }
+}
+
+/// Every declared command has a handler (checked by a test against `commands/`).
+pub const HANDLED: &[&str] = &[
+    "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
+    "account", "aging", "digest", "help", "role",
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_declared_command_has_a_handler_and_vice_versa() {
+        let mut declared: Vec<&str> = crate::commands::registry()
+            .commands
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let mut handled = super::HANDLED.to_vec();
+        declared.sort();
+        handled.sort();
+        assert_eq!(declared, handled);
+    }
+}

@@ -1,0 +1,63 @@
+//! `ar promise`: log a promise-to-pay; chasing pauses until it is due (plus grace).
+use super::{Ctx, Done, Fail, args};
+use crate::chat::Message;
+use crate::commands::Parsed;
+use crate::domain::money::Money;
+use crate::domain::promise::deadline;
+use crate::refuse;
+use crate::store::collections;
+use serde_json::json;
+use sqlx::PgConnection;
+
+pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), true).await?;
+    let amount = args::amount(p.get("amount").unwrap_or_default(), &acc)?;
+    let date_text = p.get("date").unwrap_or_default();
+    let date = args::date(date_text, ctx.today)?;
+    if date < ctx.today {
+        refuse!(
+            "{date} is in the past; a promise is for today or later, e.g. tomorrow, fri, +7d or {}.",
+            ctx.today + chrono::Days::new(7)
+        );
+    }
+    let (balance, _) = args::balance(tx, acc.id).await?;
+    if balance <= 0 {
+        refuse!(
+            "{} has no unpaid balance, so there is nothing to promise.",
+            acc.code
+        );
+    }
+    if amount.minor > balance {
+        let bal = Money::new(balance, amount.currency);
+        refuse!(
+            "{amount} is more than {}'s unpaid balance of {bal}. Log at most {bal}.",
+            acc.code
+        );
+    }
+    let note = p.get("note");
+    let id = collections::insert_promise(
+        tx,
+        &collections::NewPromise {
+            account_id: acc.id,
+            amount_minor: amount.minor,
+            currency: amount.currency.code(),
+            promised_for: date,
+            logged_on: ctx.today,
+            note,
+            logged_by: ctx.who(),
+        },
+    )
+    .await?;
+    let s = &ctx.app.settings;
+    let until = deadline(&s.calendar, date, s.promise_grace_days);
+    let text = format!(
+        "Promise logged: {} ({}) will pay {amount} by {}. Chasing pauses until {until}. Logged by {}.",
+        acc.code,
+        acc.name,
+        date.format("%a %Y-%m-%d"),
+        ctx.who()
+    );
+    Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
+        .with_details(json!({"promise_id": id, "amount_minor": amount.minor, "currency": amount.currency, "promised_for": date, "note": note}))
+        .resolved(format!("Promise of {amount} by {date} logged by {}", ctx.who())))
+}

@@ -1,0 +1,168 @@
+//! `ar remind`: queue a reminder email to the customer's contact.
+use super::{Ctx, Done, Fail, args};
+use crate::chat::Message;
+use crate::commands::Parsed;
+use crate::domain::money::Money;
+use crate::refuse;
+use crate::store::{collections, ledger, outbox};
+use serde_json::json;
+use sqlx::PgConnection;
+
+pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let target = p.get("target").unwrap_or_default();
+    let tone = p.get("tone").unwrap_or("friendly");
+    let root = ctx.root();
+    // An account code first; otherwise an invoice number.
+    let (acc, only_invoice) = match ledger::account_by_code(tx, target, false).await? {
+        Some(_) => (args::account(ctx, tx, target, true).await?, None),
+        None => match ledger::invoice_by_number(tx, target).await? {
+            Some(inv) => {
+                let acc = ledger::account_by_id(tx, inv.account_id).await?;
+                (args::account(ctx, tx, &acc.code, true).await?, Some(inv))
+            }
+            None => {
+                args::account(ctx, tx, target, false).await?;
+                refuse!("There is no account or invoice `{target}`.");
+            }
+        },
+    };
+    if acc.do_not_contact {
+        refuse!(
+            "{} ({}) is marked do-not-contact, so no reminder was queued. Call the owner ({}) instead.",
+            acc.code,
+            acc.name,
+            acc.owner.as_deref().unwrap_or("unassigned")
+        );
+    }
+    if collections::active_referral(tx, acc.id).await?.is_some() {
+        refuse!(
+            "{} is with a collection agency now; the agency chases it, not us.",
+            acc.code
+        );
+    }
+    let invoices: Vec<ledger::Invoice> = match &only_invoice {
+        Some(inv) => match inv.status.as_str() {
+            "disputed" => refuse!(
+                "{} is disputed, so no reminder was queued. Resolve it first: `/{root} resolve {}`.",
+                inv.number,
+                inv.number
+            ),
+            "open" => vec![inv.clone()],
+            other => refuse!(
+                "{} is {}; there is nothing to remind about.",
+                inv.number,
+                other.replace('_', " ")
+            ),
+        },
+        None => {
+            let (_, unpaid) = args::balance(tx, acc.id).await?;
+            let open: Vec<_> = unpaid
+                .iter()
+                .filter(|i| i.status == "open")
+                .cloned()
+                .collect();
+            if open.is_empty() {
+                if unpaid.iter().any(|i| i.status == "disputed") {
+                    refuse!(
+                        "Every unpaid invoice of {} is disputed, so no reminder was queued.",
+                        acc.code
+                    );
+                }
+                refuse!("{} has no open invoices to remind about.", acc.code);
+            }
+            open
+        }
+    };
+    if !p.flag("force")
+        && let Some(last) = collections::last_reminder_at(tx, acc.id).await?
+    {
+        let days = (ctx.now - last).num_days();
+        if days < ctx.app.settings.reminder_cooldown_days {
+            refuse!(
+                "A reminder went to {} on {} ({} ago). To send another anyway: `/{root} remind {target} {tone} --force`.",
+                acc.code,
+                last.format("%Y-%m-%d %H:%M UTC"),
+                if days == 0 {
+                    "today".to_string()
+                } else {
+                    format!("{days} days")
+                }
+            );
+        }
+    }
+    let Some(contact) = ledger::primary_contact(tx, acc.id).await? else {
+        refuse!(
+            "{} has no contact on file; add an email in the customers file and import it.",
+            acc.code
+        );
+    };
+    let Some(email) = contact.email.clone() else {
+        refuse!(
+            "{}'s contact has no email address; add one in the customers file and import it.",
+            acc.code
+        );
+    };
+    let cur = args::currency_of(&acc)?;
+    let total: i64 = invoices.iter().map(|i| i.balance_minor()).sum();
+    let payload = json!({
+        "account_id": acc.id, "account": acc.code, "customer": acc.name, "time_zone": acc.time_zone,
+        "to": email, "contact_name": contact.name, "tone": tone, "currency": cur.code(),
+        "invoices": invoices.iter().map(|i| json!({"number": i.number, "due": i.due, "balance_minor": i.balance_minor()})).collect::<Vec<_>>(),
+        "total_minor": total, "requested_by": ctx.who(),
+    });
+    let outbox_id = outbox::enqueue(
+        tx,
+        "email",
+        &format!("reminder:{}", ctx.request_id),
+        &payload,
+    )
+    .await?;
+    collections::insert_reminder(
+        tx,
+        &collections::NewReminder {
+            account_id: acc.id,
+            invoice_id: only_invoice.as_ref().map(|i| i.id),
+            tone,
+            stage: None,
+            queued_by: ctx.who(),
+            queued_at: ctx.now,
+            outbox_id,
+        },
+    )
+    .await?;
+    let amount = Money::new(total, cur);
+    let what = match &only_invoice {
+        Some(i) => format!("invoice {}", i.number),
+        None => format!(
+            "{} open invoice{}",
+            invoices.len(),
+            if invoices.len() == 1 { "" } else { "s" }
+        ),
+    };
+    let text = format!(
+        "{} reminder queued to {email} for {} ({}): {what}, {amount}. Requested by {}.",
+        capitalise(tone),
+        acc.code,
+        acc.name,
+        ctx.who()
+    );
+    Ok(
+        Done::new(Message::channel(text.clone()), Some(acc.code.clone()))
+            .with_details(
+                json!({"tone": tone, "to": email, "total_minor": total, "outbox_id": outbox_id}),
+            )
+            .resolved(format!(
+                "{} reminder sent by {} at {}",
+                capitalise(tone),
+                ctx.who(),
+                ctx.now.format("%H:%M UTC")
+            )),
+    )
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}

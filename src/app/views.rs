@@ -1,0 +1,282 @@
+//! Read-only commands: `ar account`, `ar aging`, `ar digest`, `ar help`.
+use super::{Ctx, Done, Fail, args};
+use crate::chat::{Block, Message, Visibility};
+use crate::commands::{Parsed, help_for, help_index, registry};
+use crate::digest::{self, account_buttons};
+use crate::domain::aging::Bucket;
+use crate::domain::money::Money;
+use crate::domain::policy::Pause;
+use crate::store::{actions, collections, ledger, snapshot};
+use sqlx::PgConnection;
+
+pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), false).await?;
+    let s = &ctx.app.settings;
+    let cur = args::currency_of(&acc)?;
+    let (balance, invoices) = args::balance(tx, acc.id).await?;
+    let mut buckets = [0i64; 5];
+    for i in invoices.iter() {
+        let b = Bucket::for_days_past_due((ctx.today - i.due).num_days());
+        buckets[Bucket::ALL.iter().position(|x| *x == b).unwrap_or(0)] += i.balance_minor();
+    }
+    // The same standing the digest computes, from the same aggregate.
+    let due_soon_until = s.calendar.add_business_days(ctx.today, s.due_soon_days);
+    let agg = snapshot::accounts(tx, ctx.today, due_soon_until)
+        .await?
+        .into_iter()
+        .find(|a| a.id == acc.id);
+    let promises = snapshot::promises(tx, ctx.today - chrono::Days::new(365)).await?;
+    let mine: Vec<_> = promises.iter().filter(|p| p.account_id == acc.id).collect();
+    let standing = agg.as_ref().map(|a| digest::assess(a, &mine, s, ctx.today));
+
+    let mut fields = vec![
+        ("Balance".to_string(), Money::new(balance, cur).to_string()),
+        (
+            "Owner".to_string(),
+            acc.owner.clone().unwrap_or_else(|| "unassigned".into()),
+        ),
+    ];
+    for (b, v) in Bucket::ALL.iter().zip(buckets) {
+        if v != 0 {
+            fields.push((b.label().to_string(), Money::new(v, cur).to_string()));
+        }
+    }
+    if let Some(st) = &standing {
+        let stage = st
+            .view
+            .as_ref()
+            .and_then(|v| v.stage)
+            .map(|s| s.label())
+            .unwrap_or("not started");
+        fields.push(("Stage".into(), stage.to_string()));
+        if let Some((next, on)) = st.view.as_ref().and_then(|v| v.next) {
+            fields.push(("Next".into(), format!("{} on {on}", next.label())));
+        }
+        let plan = if st.track.is_repeat() {
+            "repeat delinquent (faster plan)"
+        } else {
+            "first-time plan"
+        };
+        fields.push((
+            "Track record".into(),
+            format!(
+                "{plan}: {} late invoices, {} broken promises",
+                st.track.past_delinquencies, st.track.broken_promises
+            ),
+        ));
+        fields.push(("Priority".into(), st.priority.to_string()));
+        if let Some(p) = st.paused {
+            let why = match p {
+                Pause::Promise { until } => format!("promise to pay (until {until})"),
+                Pause::Dispute => "every overdue invoice is disputed".into(),
+                Pause::Hold { until: Some(u) } => format!("on hold until {u}"),
+                Pause::Hold { until: None } => "on hold".into(),
+                Pause::WithAgency => "with a collection agency".into(),
+            };
+            fields.push(("Paused".into(), why));
+        }
+    }
+    if acc.do_not_contact {
+        fields.push(("Contact".into(), "DO NOT CONTACT".into()));
+    } else if let Some(c) = ledger::primary_contact(tx, acc.id).await? {
+        fields.push((
+            "Contact".into(),
+            [c.name, c.email, c.phone]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    let mut blocks = vec![
+        Block::Header {
+            text: format!("{} — {}", acc.code, acc.name),
+        },
+        Block::Fields { fields },
+    ];
+    let mut lines = Vec::new();
+    for i in invoices.iter().take(10) {
+        lines.push(format!(
+            "{} due {} · {} open · {}",
+            i.number,
+            i.due,
+            Money::new(i.balance_minor(), cur),
+            i.status.replace('_', " ")
+        ));
+    }
+    if invoices.len() > 10 {
+        lines.push(format!("…and {} more", invoices.len() - 10));
+    }
+    if !lines.is_empty() {
+        blocks.push(Block::Text {
+            text: format!("*Unpaid invoices*\n{}", lines.join("\n")),
+        });
+    }
+    let promises = collections::promises_for_account(tx, acc.id).await?;
+    if !promises.is_empty() {
+        let l: Vec<String> = promises
+            .iter()
+            .take(5)
+            .map(|p| {
+                format!(
+                    "{} by {} · {} (logged by {})",
+                    Money::new(p.amount_minor, cur),
+                    p.promised_for,
+                    p.status,
+                    p.logged_by
+                )
+            })
+            .collect();
+        blocks.push(Block::Text {
+            text: format!("*Promises*\n{}", l.join("\n")),
+        });
+    }
+    if let Some(f) = collections::open_flag(tx, acc.id).await? {
+        blocks.push(Block::Text {
+            text: format!(
+                "*Flagged for a management call* by {}: {}",
+                f.flagged_by, f.reason
+            ),
+        });
+    }
+    for o in collections::offers_for_account(tx, acc.id)
+        .await?
+        .iter()
+        .take(3)
+    {
+        blocks.push(Block::Text {
+            text: format!(
+                "*Offer {}*: {} · {}",
+                o.id,
+                Money::new(o.amount_minor, cur),
+                o.status
+            ),
+        });
+    }
+    let recent = actions::recent_for_subject(tx, &acc.code, 5).await?;
+    if !recent.is_empty() {
+        let l: Vec<String> = recent
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} {} by {} ({})",
+                    a.at.format("%Y-%m-%d %H:%M"),
+                    a.kind,
+                    a.outcome,
+                    a.actor_name,
+                    a.actor_platform
+                )
+            })
+            .collect();
+        blocks.push(Block::Context {
+            text: format!("Last actions: {}", l.join("; ")),
+        });
+    }
+    if balance > 0 && !ctx.agency_only() {
+        blocks.push(Block::Item {
+            text: "Actions".into(),
+            buttons: account_buttons(&acc.code),
+        });
+    }
+    let text = format!(
+        "{} — {}: {} open",
+        acc.code,
+        acc.name,
+        Money::new(balance, cur)
+    );
+    Ok(Done::new(
+        Message {
+            text,
+            blocks,
+            visibility: Visibility::Ephemeral,
+        },
+        Some(acc.code.clone()),
+    ))
+}
+
+pub async fn aging(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
+    let snap = digest::load(tx, &ctx.app.settings, ctx.today).await?;
+    let d = digest::build(&snap, &ctx.app.settings, ctx.today, None, false);
+    let mut blocks = vec![Block::Header {
+        text: format!("Aging as of {}", ctx.today),
+    }];
+    for t in &d.totals {
+        let mut fields = vec![(
+            "Total".to_string(),
+            format!(
+                "{} ({} accounts)",
+                Money::new(t.total, t.currency),
+                t.accounts
+            ),
+        )];
+        for (b, v) in Bucket::ALL.iter().zip(t.buckets) {
+            fields.push((b.label().to_string(), Money::new(v, t.currency).to_string()));
+        }
+        blocks.push(Block::Fields { fields });
+    }
+    for g in &d.overdue {
+        let top: Vec<String> = g
+            .accounts
+            .items
+            .iter()
+            .take(5)
+            .map(|l| format!("{} {}", l.code, l.amount))
+            .collect();
+        blocks.push(Block::Text {
+            text: format!(
+                "*{}*: {} — {}",
+                g.bucket.label(),
+                g.totals
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                top.join(", ")
+            ),
+        });
+    }
+    if d.totals.is_empty() {
+        blocks.push(Block::Text {
+            text: "Nothing is owed.".into(),
+        });
+    }
+    Ok(Done::new(
+        Message {
+            text: format!("Aging as of {}", ctx.today),
+            blocks,
+            visibility: Visibility::Ephemeral,
+        },
+        None,
+    ))
+}
+
+pub async fn digest(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
+    let snap = digest::load(tx, &ctx.app.settings, ctx.today).await?;
+    let mut msg = digest::render(&digest::build(
+        &snap,
+        &ctx.app.settings,
+        ctx.today,
+        None,
+        false,
+    ));
+    msg.visibility = Visibility::Ephemeral;
+    Ok(Done::new(msg, None))
+}
+
+pub fn help(ctx: &Ctx<'_>, p: &Parsed<'_>) -> Result<Done, Fail> {
+    let reg = registry();
+    let root = ctx.root();
+    let text = match p.get("command") {
+        None => help_index(reg, root),
+        Some(name) => match reg.get(&name.trim_start_matches('/').to_ascii_lowercase()) {
+            Some(spec) => help_for(spec, root),
+            None => {
+                return Err(Fail::User(format!(
+                    "There is no command `{name}`.\n{}",
+                    help_index(reg, root)
+                )));
+            }
+        },
+    };
+    Ok(Done::new(Message::ephemeral(text), None))
+}

@@ -1,0 +1,6 @@
+//! The platform-neutral message model, and one renderer per platform.
+pub mod console;
+pub mod forms;
+pub mod message;
+
+pub use message::{Block, Button, ButtonStyle, Form, FormField, Message, Visibility};

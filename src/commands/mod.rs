@@ -1,0 +1,9 @@
+//! The command surface, declared once in `commands/*.toml` and read from there by the parser,
+//! the help text, and the platform registrations.
+mod help;
+mod parse;
+mod spec;
+
+pub use help::{help_for, help_index, usage};
+pub use parse::{Parsed, parse_line, tokenize};
+pub use spec::{CommandSpec, FlagSpec, OptionKind, OptionSpec, Registry, registry};

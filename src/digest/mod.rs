@@ -1,0 +1,41 @@
+//! The daily digest: built for an as-of date from a snapshot of the ledger, platform-neutral.
+mod assess;
+mod build;
+mod render;
+
+pub use assess::{Standing, assess, promise_pause};
+pub use build::{
+    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Listed, PromiseLine, build,
+};
+pub use render::{account_buttons, render};
+
+use crate::config::Settings;
+use crate::store::snapshot;
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+
+/// Everything the digest reads, loaded in a few queries.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub accounts: Vec<snapshot::AccountAgg>,
+    pub promises: Vec<snapshot::PromiseFacts>,
+    pub offers: Vec<snapshot::OfferLine>,
+    pub flags: Vec<snapshot::FlagLine>,
+}
+
+/// Loads the snapshot for `as_of` (promises from 30 days back, for "broken since").
+pub async fn load(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    as_of: NaiveDate,
+) -> Result<Snapshot, sqlx::Error> {
+    let due_soon_until = settings
+        .calendar
+        .add_business_days(as_of, settings.due_soon_days);
+    Ok(Snapshot {
+        accounts: snapshot::accounts(conn, as_of, due_soon_until).await?,
+        promises: snapshot::promises(conn, as_of - chrono::Days::new(30)).await?,
+        offers: snapshot::proposed_offers(conn).await?,
+        flags: snapshot::open_flags(conn).await?,
+    })
+}

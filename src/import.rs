@@ -1,0 +1,340 @@
+//! CSV import: every row is validated first; a file with any bad row imports nothing and the
+//! person gets each bad row's line number and reason.
+use crate::domain::money::{Currency, Money};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::io::Read;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub line: u64,
+    pub account: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub currency: Currency,
+    pub time_zone: String,
+    pub owner: Option<String>,
+    pub do_not_contact: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct InvoiceRow {
+    pub line: u64,
+    pub account: String,
+    pub invoice: String,
+    pub issued: NaiveDate,
+    pub due: NaiveDate,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentRow {
+    pub line: u64,
+    pub account: String,
+    pub invoice: String,
+    pub paid_on: NaiveDate,
+    pub amount: Money,
+    pub reference: String,
+}
+
+pub const CUSTOMER_COLUMNS: &[&str] = &[
+    "account", "name", "email", "phone", "currency", "timezone", "owner",
+];
+pub const INVOICE_COLUMNS: &[&str] = &["account", "invoice", "issued", "due", "amount", "currency"];
+pub const PAYMENT_COLUMNS: &[&str] = &[
+    "account",
+    "invoice",
+    "paid_on",
+    "amount",
+    "currency",
+    "reference",
+];
+
+/// Reads the header and every record, handing each to `row` with a column lookup. Collects all
+/// errors rather than stopping at the first.
+fn read<R: Read, T>(
+    input: R,
+    required: &[&str],
+    mut row: impl FnMut(u64, &dyn Fn(&str) -> Option<String>) -> Result<T, String>,
+) -> Result<Vec<T>, Vec<RowError>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(input);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(vec![RowError {
+                line: 1,
+                reason: format!("cannot read the header: {e}"),
+            }]);
+        }
+    };
+    let index: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.to_ascii_lowercase(), i))
+        .collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !index.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(vec![RowError {
+            line: 1,
+            reason: format!(
+                "the header lacks {}; it must start with: {}",
+                missing.join(", "),
+                required.join(",")
+            ),
+        }]);
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        match rec {
+            Err(e) => errors.push(RowError {
+                line,
+                reason: format!("not valid CSV: {e}"),
+            }),
+            Ok(rec) => {
+                let get = |c: &str| {
+                    index
+                        .get(c)
+                        .and_then(|&i| rec.get(i))
+                        .map(str::to_string)
+                        .filter(|s| !s.is_empty())
+                };
+                match row(line, &get) {
+                    Ok(r) => rows.push(r),
+                    Err(reason) => errors.push(RowError { line, reason }),
+                }
+            }
+        }
+    }
+    if rows.is_empty() && errors.is_empty() {
+        errors.push(RowError {
+            line: 1,
+            reason: "the file has a header but no rows".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+fn need(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<String, String> {
+    get(col).ok_or_else(|| format!("{col} is empty"))
+}
+
+fn date(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<NaiveDate, String> {
+    let v = need(get, col)?;
+    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+        .map_err(|_| format!("{col} {v:?} is not a date like 2026-12-05"))
+}
+
+fn currency(get: &dyn Fn(&str) -> Option<String>) -> Result<Currency, String> {
+    Currency::parse(&need(get, "currency")?).map_err(|e| e.to_string())
+}
+
+fn amount(get: &dyn Fn(&str) -> Option<String>, cur: Currency) -> Result<Money, String> {
+    let m = Money::parse_plain(&need(get, "amount")?, cur).map_err(|e| e.to_string())?;
+    if m.minor <= 0 {
+        return Err("amount must be more than zero".into());
+    }
+    Ok(m)
+}
+
+fn code(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<String, String> {
+    let v = need(get, col)?;
+    if v.len() > 64 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{col} {v:?} must be one word of at most 64 characters, e.g. ACME-001"
+        ));
+    }
+    Ok(v.to_ascii_uppercase())
+}
+
+fn duplicates<T>(rows: &[T], key: impl Fn(&T) -> (String, u64), what: &str) -> Vec<RowError> {
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut errors = Vec::new();
+    for r in rows {
+        let (k, line) = key(r);
+        if let Some(first) = seen.insert(k.clone(), line) {
+            errors.push(RowError {
+                line,
+                reason: format!("{what} {k} already appears on line {first}"),
+            });
+        }
+    }
+    errors
+}
+
+pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
+    let rows = read(input, CUSTOMER_COLUMNS, |line, get| {
+        let tz = need(get, "timezone")?;
+        tz.parse::<chrono_tz::Tz>()
+            .map_err(|_| format!("timezone {tz:?} is not an IANA zone such as America/New_York"))?;
+        let email = get("email");
+        if let Some(e) = &email
+            && (!e.contains('@') || e.contains(' '))
+        {
+            return Err(format!(
+                "email {e:?} is not an address like ap@acme.example"
+            ));
+        }
+        let dnc = match get("do_not_contact")
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "no" | "0" | "n") => false,
+            Some("true" | "yes" | "1" | "y") => true,
+            Some(other) => return Err(format!("do_not_contact {other:?} must be yes or no")),
+        };
+        Ok(CustomerRow {
+            line,
+            account: code(get, "account")?,
+            name: need(get, "name")?,
+            email,
+            phone: get("phone"),
+            currency: currency(get)?,
+            time_zone: tz,
+            owner: get("owner"),
+            do_not_contact: dnc,
+        })
+    })?;
+    let dup = duplicates(&rows, |r| (r.account.clone(), r.line), "account");
+    if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+pub fn invoices<R: Read>(input: R) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
+    let rows = read(input, INVOICE_COLUMNS, |line, get| {
+        let issued = date(get, "issued")?;
+        let due = date(get, "due")?;
+        if due < issued {
+            return Err(format!("due {due} is before issued {issued}"));
+        }
+        let cur = currency(get)?;
+        Ok(InvoiceRow {
+            line,
+            account: code(get, "account")?,
+            invoice: code(get, "invoice")?,
+            issued,
+            due,
+            amount: amount(get, cur)?,
+        })
+    })?;
+    let dup = duplicates(&rows, |r| (r.invoice.clone(), r.line), "invoice");
+    if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
+    let rows = read(input, PAYMENT_COLUMNS, |line, get| {
+        let cur = currency(get)?;
+        let invoice =
+            get("invoice").ok_or("invoice is empty: name the invoice the payment is for")?;
+        Ok(PaymentRow {
+            line,
+            account: code(get, "account")?,
+            invoice: invoice.to_ascii_uppercase(),
+            paid_on: date(get, "paid_on")?,
+            amount: amount(get, cur)?,
+            reference: need(get, "reference")?,
+        })
+    })?;
+    let dup = duplicates(
+        &rows,
+        |r| (format!("{}/{}", r.account, r.reference), r.line),
+        "payment reference",
+    );
+    if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_good_invoice_file_parses_with_extra_columns() {
+        let csv = "account,invoice,issued,due,amount,currency,po\nacme-001,INV-1,2026-11-01,2026-12-01,1250.00,USD,PO9\n";
+        let rows = invoices(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].account, "ACME-001");
+        assert_eq!(rows[0].amount.minor, 125_000);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let csv = "account,invoice,issued,due,amount,currency\n\
+                   A,I1,2026-11-01,2026-12-01,10.00,USD\n\
+                   A,I2,2026-13-01,2026-12-01,10.00,USD\n\
+                   A,I3,2026-11-01,2026-10-01,10.00,USD\n\
+                   A,I4,2026-11-01,2026-12-01,ten,USD\n\
+                   A,I1,2026-11-01,2026-12-01,10.00,USD\n";
+        let errs = invoices(csv.as_bytes()).unwrap_err();
+        let lines: Vec<u64> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4, 5], "{errs:?}");
+        assert!(errs[0].reason.contains("issued"), "{errs:?}");
+        assert!(errs[1].reason.contains("before issued"), "{errs:?}");
+    }
+
+    #[test]
+    fn duplicates_are_reported_after_the_rows_are_valid() {
+        let csv = "account,invoice,issued,due,amount,currency\nA,I1,2026-11-01,2026-12-01,10.00,USD\nA,I1,2026-11-01,2026-12-01,10.00,USD\n";
+        let errs = invoices(csv.as_bytes()).unwrap_err();
+        assert_eq!(
+            errs,
+            vec![RowError {
+                line: 3,
+                reason: "invoice I1 already appears on line 2".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let errs = customers("account,name\nA,B\n".as_bytes()).unwrap_err();
+        assert_eq!(errs[0].line, 1);
+        assert!(
+            errs[0].reason.contains("email") && errs[0].reason.contains("timezone"),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn customer_rows_check_zone_email_and_flags() {
+        let csv = "account,name,email,phone,currency,timezone,owner,do_not_contact\n\
+                   A,Acme,ap@acme.example,,USD,America/New_York,maria,no\n\
+                   B,Bolt,not-an-email,,USD,Mars/Base,,maybe\n";
+        let errs = customers(csv.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, 3);
+    }
+
+    #[test]
+    fn payments_need_an_invoice_and_reference() {
+        let csv = "account,invoice,paid_on,amount,currency,reference\nA,,2026-11-01,5.00,USD,R1\nA,I1,2026-11-01,5.00,USD,\n";
+        let errs = payments(csv.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0].reason.contains("invoice"));
+        assert!(errs[1].reason.contains("reference"));
+    }
+}

@@ -1,0 +1,148 @@
+//! The outbox worker.
+use crate::store::{Store, outbox};
+use anyhow::Result;
+use chrono::{Duration, Utc};
+use futures_util::future::BoxFuture;
+use std::sync::Arc;
+
+/// Why a delivery failed: try again later, or never.
+#[derive(Debug)]
+pub enum DeliveryError {
+    Retry(String),
+    Permanent(String),
+}
+
+/// Delivers one kind of outbox row (`email`, `webhook`, or `chat` to some platform).
+pub trait Deliverer: Send + Sync {
+    /// Whether this deliverer takes the row (by kind, and for chat by channel prefix).
+    fn accepts(&self, row: &outbox::OutboxRow) -> bool;
+    fn deliver<'a>(
+        &'a self,
+        row: &'a outbox::OutboxRow,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>>;
+}
+
+#[derive(Clone, Default)]
+pub struct Deliverers {
+    pub list: Vec<Arc<dyn Deliverer>>,
+    /// Kinds claimed from the outbox.
+    pub kinds: Vec<String>,
+    pub max_attempts: i32,
+}
+
+impl Deliverers {
+    pub fn new(max_attempts: i32) -> Deliverers {
+        Deliverers {
+            list: vec![],
+            kinds: vec![],
+            max_attempts,
+        }
+    }
+    pub fn add(mut self, kind: &str, d: Arc<dyn Deliverer>) -> Deliverers {
+        if !self.kinds.iter().any(|k| k == kind) {
+            self.kinds.push(kind.to_string());
+        }
+        self.list.push(d);
+        self
+    }
+}
+
+/// Exponential backoff from 30 s, doubled per attempt, capped at an hour, with ±20% jitter.
+pub fn backoff(attempts: i32) -> Duration {
+    let base = 30i64
+        .saturating_mul(1 << attempts.clamp(1, 10).saturating_sub(1))
+        .min(3600);
+    let jitter = rand::random_range(-(base / 5)..=(base / 5));
+    Duration::seconds(base + jitter)
+}
+
+/// Claims and delivers one batch; returns how many rows were sent.
+pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<usize> {
+    if ds.kinds.is_empty() {
+        return Ok(0);
+    }
+    let mut conn = store.pool.acquire().await?;
+    let rows = outbox::claim(&mut conn, &ds.kinds, batch, 120.0).await?;
+    let mut sent = 0;
+    for row in rows {
+        let Some(d) = ds.list.iter().find(|d| d.accepts(&row)) else {
+            // Nothing here can deliver it (e.g. a Slack post on a replica without Slack): leave
+            // it for one that can, without spending its attempts.
+            outbox::mark_failed(
+                &mut conn,
+                row.id,
+                "no deliverer on this replica",
+                Some(Utc::now() + Duration::seconds(60)),
+            )
+            .await?;
+            continue;
+        };
+        match d.deliver(&row).await {
+            Ok(()) => {
+                outbox::mark_sent(&mut conn, row.id).await?;
+                sent += 1;
+            }
+            Err(DeliveryError::Retry(e)) if row.attempts < ds.max_attempts => {
+                tracing::warn!(
+                    id = row.id,
+                    kind = row.kind,
+                    attempts = row.attempts,
+                    error = e,
+                    "delivery failed; will retry"
+                );
+                outbox::mark_failed(
+                    &mut conn,
+                    row.id,
+                    &e,
+                    Some(Utc::now() + backoff(row.attempts)),
+                )
+                .await?;
+            }
+            Err(DeliveryError::Retry(e) | DeliveryError::Permanent(e)) => {
+                tracing::error!(
+                    id = row.id,
+                    kind = row.kind,
+                    attempts = row.attempts,
+                    error = e,
+                    "delivery gave up"
+                );
+                outbox::mark_failed(&mut conn, row.id, &e, None).await?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Drains every `every` until `stop` changes.
+pub async fn run_loop(
+    store: Store,
+    ds: Deliverers,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match drain_once(&store, &ds, 50).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "outbox worker pass failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(1).num_seconds();
+        assert!((24..=36).contains(&first), "{first}");
+        let third = backoff(3).num_seconds();
+        assert!((96..=144).contains(&third), "{third}");
+        assert!(backoff(30).num_seconds() <= 3600 + 720);
+    }
+}

@@ -1,0 +1,180 @@
+//! The scheduler loop inside `dunbot serve`.
+use crate::app::App;
+use crate::app::automatic::resolve_promises;
+use crate::digest;
+use crate::store::{actions, outbox, schedule};
+use anyhow::{Context, Result};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+
+/// A digest posted more than this after its scheduled time is marked late.
+const LATE_AFTER: Duration = Duration::minutes(15);
+/// How far back a missed digest is still caught up.
+const CATCH_UP: Duration = Duration::days(7);
+
+/// The latest scheduled time at or before `now` (and not before `not_before`), in UTC.
+pub fn last_fire(
+    cron: &str,
+    tz: Tz,
+    not_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, String> {
+    let sched = super::cron::parse(cron)?;
+    let start = (now - CATCH_UP).max(not_before) - Duration::seconds(1);
+    Ok(sched
+        .after(&start.with_timezone(&tz))
+        .take_while(|t| t.with_timezone(&Utc) <= now)
+        .last()
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// One pass over every subscription; returns the channels and dates posted by this process.
+pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDate, bool)>> {
+    let mut conn = app.store.pool.acquire().await?;
+    let subs = schedule::subscriptions(&mut conn).await?;
+    drop(conn);
+    let mut posted = Vec::new();
+    let mut resolved = false;
+    for sub in subs {
+        let tz: Tz = match sub.time_zone.parse() {
+            Ok(tz) => tz,
+            Err(_) => {
+                tracing::warn!(
+                    channel = sub.channel,
+                    zone = sub.time_zone,
+                    "subscription has an unknown time zone; skipped"
+                );
+                continue;
+            }
+        };
+        let fire = match last_fire(&sub.cron, tz, sub.created_at, now) {
+            Ok(Some(f)) => f,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(
+                    channel = sub.channel,
+                    error = e,
+                    "subscription has a bad cron; skipped"
+                );
+                continue;
+            }
+        };
+        let run_date = fire.with_timezone(&tz).date_naive();
+        let mut tx = app.store.begin().await?;
+        let previous = schedule::last_run_date(&mut tx, sub.id).await?;
+        if previous.is_some_and(|p| p >= run_date) {
+            continue;
+        }
+        let late = now - fire > LATE_AFTER;
+        if !schedule::claim_run(
+            &mut tx,
+            sub.id,
+            run_date,
+            fire,
+            &app.settings.instance_id,
+            late,
+        )
+        .await?
+        {
+            continue;
+        }
+        if !resolved {
+            // Promise states feed the digest; bring them up to date once per tick.
+            resolve_promises(app, app.settings.today(now), now)
+                .await
+                .context("resolving promises")?;
+            resolved = true;
+        }
+        let snap = digest::load(&mut tx, &app.settings, run_date).await?;
+        let message = digest::render(&digest::build(
+            &snap,
+            &app.settings,
+            run_date,
+            previous,
+            late,
+        ));
+        let key = format!("digest:{}:{run_date}", sub.id);
+        let outbox_id = outbox::enqueue(
+            &mut tx,
+            "chat",
+            &key,
+            &json!({"channel": sub.channel, "message": message}),
+        )
+        .await?
+        .context("digest outbox key already used")?;
+        schedule::set_run_outbox(&mut tx, sub.id, run_date, outbox_id).await?;
+        actions::insert(
+            &mut tx,
+            &actions::NewAction {
+                at: now,
+                actor_platform: "system".into(),
+                actor_id: "dunbot".into(),
+                actor_name: "dunbot".into(),
+                channel: sub.channel.clone(),
+                kind: "digest_posted".into(),
+                subject: None,
+                outcome: "ok",
+                details: json!({"run_date": run_date, "scheduled_at": fire, "late": late, "instance": app.settings.instance_id, "outbox_id": outbox_id}),
+                idempotency_key: Some(key),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(channel = sub.channel, %run_date, late, "digest queued");
+        posted.push((sub.channel.clone(), run_date, late));
+    }
+    Ok(posted)
+}
+
+/// Ticks every `every` until `stop` resolves.
+pub async fn run_loop(
+    app: &App,
+    every: std::time::Duration,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut stop = stop;
+    loop {
+        if let Err(e) = tick(app, Utc::now()).await {
+            tracing::error!(error = ?e, "scheduler tick failed; retrying next tick");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn last_fire_is_in_the_subscriptions_zone_and_never_before_it_existed() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        // 14:00 UTC Monday = 09:00 in New York: the 08:00 New York run (13:00 UTC) has fired.
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 14, 0, 0).unwrap();
+        let created = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let f = last_fire("0 8 * * Mon-Fri", tz, created, now)
+            .unwrap()
+            .unwrap();
+        assert_eq!(f, Utc.with_ymd_and_hms(2026, 11, 23, 13, 0, 0).unwrap());
+        // At 12:00 UTC (07:00 NY) the latest is Friday's.
+        let f = last_fire(
+            "0 8 * * Mon-Fri",
+            tz,
+            created,
+            Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(f, Utc.with_ymd_and_hms(2026, 11, 20, 13, 0, 0).unwrap());
+        // A subscription made after today's run has nothing to post yet.
+        let late_sub = Utc.with_ymd_and_hms(2026, 11, 23, 13, 30, 0).unwrap();
+        assert_eq!(
+            last_fire("0 8 * * Mon-Fri", tz, late_sub, now).unwrap(),
+            None
+        );
+    }
+}

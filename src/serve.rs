@@ -1,0 +1,66 @@
+//! `dunbot serve`: the scheduler and the outbox worker, until Ctrl-C or SIGTERM.
+use crate::app::App;
+use crate::notify::{self, Deliverers};
+use crate::store::schedule;
+use anyhow::Result;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The deliverers this process can run, from its configuration.
+pub fn deliverers(_app: &App) -> Deliverers {
+    Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel))
+}
+
+pub async fn run(app: Arc<App>) -> Result<()> {
+    let s = &app.settings;
+    {
+        let mut conn = app.store.pool.acquire().await?;
+        schedule::upsert_subscription(
+            &mut conn,
+            &s.digest_channel,
+            &s.digest_cron,
+            s.time_zone.name(),
+        )
+        .await?;
+    }
+    tracing::info!(
+        channel = s.digest_channel,
+        cron = s.digest_cron,
+        zone = s.time_zone.name(),
+        instance = s.instance_id,
+        "dunbot serving"
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let sched = {
+        let app = app.clone();
+        let stop = stop_rx.clone();
+        tokio::spawn(
+            async move { crate::schedule::run_loop(&app, Duration::from_secs(20), stop).await },
+        )
+    };
+    let worker = tokio::spawn(notify::run_loop(
+        app.store.clone(),
+        deliverers(&app),
+        Duration::from_secs(2),
+        stop_rx,
+    ));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(sched, worker);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,113 @@
+//! The append-only action log. Postgres refuses UPDATE, DELETE and TRUNCATE on it.
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgConnection};
+
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    pub at: DateTime<Utc>,
+    pub actor_platform: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub channel: String,
+    pub kind: String,
+    pub subject: Option<String>,
+    /// `ok` or `refused`.
+    pub outcome: &'static str,
+    pub details: serde_json::Value,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct ActionRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_platform: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub channel: String,
+    pub kind: String,
+    pub subject: Option<String>,
+    pub outcome: String,
+    pub details: serde_json::Value,
+    pub idempotency_key: Option<String>,
+}
+
+/// Inserts; a duplicate idempotency key is an error (unique violation) so the caller's
+/// transaction, and the change it carries, rolls back.
+pub async fn insert(conn: &mut PgConnection, a: &NewAction) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO actions (at, actor_platform, actor_id, actor_name, channel, kind, subject, outcome, details, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    bind(sqlx::query_scalar(sql), a).fetch_one(conn).await
+}
+
+/// Inserts unless the idempotency key was seen; returns the new id, if any.
+pub async fn insert_if_new(
+    conn: &mut PgConnection,
+    a: &NewAction,
+) -> Result<Option<i64>, sqlx::Error> {
+    let sql = "INSERT INTO actions (at, actor_platform, actor_id, actor_name, channel, kind, subject, outcome, details, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+    bind(sqlx::query_scalar(sql), a).fetch_optional(conn).await
+}
+
+fn bind<'q, O>(
+    q: sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    a: &'q NewAction,
+) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(a.at)
+        .bind(&a.actor_platform)
+        .bind(&a.actor_id)
+        .bind(&a.actor_name)
+        .bind(&a.channel)
+        .bind(&a.kind)
+        .bind(&a.subject)
+        .bind(a.outcome)
+        .bind(&a.details)
+        .bind(&a.idempotency_key)
+}
+
+pub async fn find_by_key(
+    conn: &mut PgConnection,
+    key: &str,
+) -> Result<Option<ActionRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM actions WHERE idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Oldest first, from `since`.
+pub async fn list(
+    conn: &mut PgConnection,
+    since: Option<DateTime<Utc>>,
+    limit: i64,
+) -> Result<Vec<ActionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM (SELECT * FROM actions WHERE at >= coalesce($1, '-infinity'::timestamptz)
+           ORDER BY id DESC LIMIT $2) t ORDER BY id",
+    )
+    .bind(since)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Newest first.
+pub async fn recent_for_subject(
+    conn: &mut PgConnection,
+    subject: &str,
+    limit: i64,
+) -> Result<Vec<ActionRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM actions WHERE subject = $1 ORDER BY id DESC LIMIT $2")
+        .bind(subject)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM actions")
+        .fetch_one(conn)
+        .await
+}

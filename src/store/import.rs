@@ -1,0 +1,244 @@
+//! Bulk writes for CSV imports: rows go through `COPY` into a temporary table, are checked
+//! against the ledger there (unknown accounts, currency mismatches) and then inserted with
+//! `ON CONFLICT DO NOTHING`, so importing the same file twice changes nothing.
+use crate::import::{CustomerRow, InvoiceRow, PaymentRow, RowError};
+use sqlx::PgConnection;
+
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCount {
+    pub inserted: u64,
+    pub unchanged: u64,
+}
+
+/// A CSV field for COPY (quoted, quotes doubled); `None` is NULL (an unquoted empty field).
+fn field(out: &mut String, v: Option<&str>) {
+    if let Some(v) = v {
+        out.push('"');
+        out.push_str(&v.replace('"', "\"\""));
+        out.push('"');
+    }
+}
+
+async fn copy_rows(
+    conn: &mut PgConnection,
+    statement: &'static str,
+    body: String,
+) -> Result<(), sqlx::Error> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    copy.send(body.into_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+fn line_errors(rows: Vec<(i64, String)>) -> Vec<RowError> {
+    rows.into_iter()
+        .map(|(line, reason)| RowError {
+            line: line as u64,
+            reason,
+        })
+        .collect()
+}
+
+pub async fn customers(
+    conn: &mut PgConnection,
+    rows: &[CustomerRow],
+) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE stage_customers (line int8, code text, name text, email text, phone text, currency text,
+           time_zone text, owner text, dnc bool) ON COMMIT DROP",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut body = String::new();
+    for r in rows {
+        body.push_str(&r.line.to_string());
+        for v in [
+            Some(r.account.as_str()),
+            Some(&r.name),
+            r.email.as_deref(),
+            r.phone.as_deref(),
+            Some(r.currency.code()),
+            Some(&r.time_zone),
+            r.owner.as_deref(),
+        ] {
+            body.push(',');
+            field(&mut body, v);
+        }
+        body.push_str(if r.do_not_contact { ",t\n" } else { ",f\n" });
+    }
+    copy_rows(conn, "COPY stage_customers FROM STDIN (FORMAT csv)", body).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO accounts (code, name, currency, time_zone, owner, do_not_contact)
+         SELECT code, name, currency, time_zone, owner, dnc FROM stage_customers
+         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, time_zone = EXCLUDED.time_zone, owner = EXCLUDED.owner,
+             do_not_contact = EXCLUDED.do_not_contact
+         WHERE (accounts.name, accounts.time_zone, accounts.owner, accounts.do_not_contact)
+               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.time_zone, EXCLUDED.owner, EXCLUDED.do_not_contact)",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let mismatched: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.line, 'account ' || s.code || ' exists in ' || a.currency || ', not ' || s.currency
+           FROM stage_customers s JOIN accounts a ON a.code = s.code WHERE a.currency <> s.currency ORDER BY s.line",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !mismatched.is_empty() {
+        return Ok(Err(line_errors(mismatched)));
+    }
+    sqlx::query(
+        "INSERT INTO contacts (account_id, name, email, phone, is_primary)
+         SELECT a.id, s.name, s.email, s.phone, true FROM stage_customers s JOIN accounts a ON a.code = s.code
+          WHERE (s.email IS NOT NULL OR s.phone IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.is_primary
+                              AND c.email IS NOT DISTINCT FROM s.email AND c.phone IS NOT DISTINCT FROM s.phone)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE contacts c SET is_primary = false FROM stage_customers s JOIN accounts a ON a.code = s.code
+          WHERE c.account_id = a.id AND c.is_primary
+            AND (c.email IS DISTINCT FROM s.email OR c.phone IS DISTINCT FROM s.phone)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(ImportCount {
+        inserted,
+        unchanged: rows.len() as u64 - inserted,
+    }))
+}
+
+pub async fn invoices(
+    conn: &mut PgConnection,
+    rows: &[InvoiceRow],
+) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE stage_invoices (line int8, code text, number text, issued date, due date, amount_minor int8,
+           currency text) ON COMMIT DROP",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut body = String::with_capacity(rows.len() * 64);
+    for r in rows {
+        use std::fmt::Write;
+        let _ = write!(body, "{},", r.line);
+        field(&mut body, Some(&r.account));
+        body.push(',');
+        field(&mut body, Some(&r.invoice));
+        let _ = writeln!(
+            body,
+            ",{},{},{},{}",
+            r.issued, r.due, r.amount.minor, r.amount.currency
+        );
+    }
+    copy_rows(conn, "COPY stage_invoices FROM STDIN (FORMAT csv)", body).await?;
+    let bad: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.line, CASE WHEN a.id IS NULL THEN 'account ' || s.code || ' is not known: import it in the customers file first'
+                             ELSE 'invoice is in ' || s.currency || ' but account ' || s.code || ' is in ' || a.currency END
+           FROM stage_invoices s LEFT JOIN accounts a ON a.code = s.code
+          WHERE a.id IS NULL OR a.currency <> s.currency
+         UNION ALL
+         SELECT s.line, 'invoice ' || s.number || ' exists with other values (account, dates or amount)'
+           FROM stage_invoices s JOIN invoices i ON i.number = s.number JOIN accounts a ON a.id = i.account_id
+          WHERE (a.code, i.issued, i.due, i.amount_minor) IS DISTINCT FROM (s.code, s.issued, s.due, s.amount_minor)
+         ORDER BY 1",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !bad.is_empty() {
+        return Ok(Err(line_errors(bad)));
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO invoices (account_id, number, issued, due, amount_minor, currency)
+         SELECT a.id, s.number, s.issued, s.due, s.amount_minor, s.currency FROM stage_invoices s JOIN accounts a ON a.code = s.code
+         ON CONFLICT (number) DO NOTHING",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(Ok(ImportCount {
+        inserted,
+        unchanged: rows.len() as u64 - inserted,
+    }))
+}
+
+/// Inserts payments and brings the paid invoices' `paid_minor`, `status` and `paid_on` up to date.
+pub async fn payments(
+    conn: &mut PgConnection,
+    rows: &[PaymentRow],
+) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE stage_payments (line int8, code text, number text, paid_on date, amount_minor int8, currency text,
+           reference text) ON COMMIT DROP",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut body = String::new();
+    for r in rows {
+        use std::fmt::Write;
+        let _ = write!(body, "{},", r.line);
+        field(&mut body, Some(&r.account));
+        body.push(',');
+        field(&mut body, Some(&r.invoice));
+        let _ = write!(
+            body,
+            ",{},{},{},",
+            r.paid_on, r.amount.minor, r.amount.currency
+        );
+        field(&mut body, Some(&r.reference));
+        body.push('\n');
+    }
+    copy_rows(conn, "COPY stage_payments FROM STDIN (FORMAT csv)", body).await?;
+    let bad: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.line, CASE WHEN a.id IS NULL THEN 'account ' || s.code || ' is not known'
+                             WHEN i.id IS NULL THEN 'invoice ' || s.number || ' is not known'
+                             WHEN i.account_id <> a.id THEN 'invoice ' || s.number || ' belongs to another account'
+                             ELSE 'payment is in ' || s.currency || ' but invoice ' || s.number || ' is in ' || i.currency END
+           FROM stage_payments s LEFT JOIN accounts a ON a.code = s.code LEFT JOIN invoices i ON i.number = s.number
+          WHERE a.id IS NULL OR i.id IS NULL OR i.account_id <> a.id OR i.currency <> s.currency
+          ORDER BY s.line",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !bad.is_empty() {
+        return Ok(Err(line_errors(bad)));
+    }
+    let touched: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO payments (account_id, invoice_id, paid_on, amount_minor, currency, reference)
+         SELECT a.id, i.id, s.paid_on, s.amount_minor, s.currency, s.reference
+           FROM stage_payments s JOIN accounts a ON a.code = s.code JOIN invoices i ON i.number = s.number
+         ON CONFLICT (account_id, reference) DO NOTHING RETURNING invoice_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    apply_payments(conn, &touched).await?;
+    let inserted = touched.len() as u64;
+    Ok(Ok(ImportCount {
+        inserted,
+        unchanged: rows.len() as u64 - inserted,
+    }))
+}
+
+/// Recomputes paid amounts for the invoices from their payments: paid once covered, with the
+/// day the last needed payment came in.
+async fn apply_payments(conn: &mut PgConnection, invoice_ids: &[i64]) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "WITH running AS (
+             SELECT p.invoice_id, p.paid_on, sum(p.amount_minor) OVER (PARTITION BY p.invoice_id ORDER BY p.paid_on, p.id) AS upto
+               FROM payments p WHERE p.invoice_id = ANY($1)),
+         totals AS (
+             SELECT r.invoice_id, max(r.upto) AS paid,
+                    min(r.paid_on) FILTER (WHERE r.upto >= i.amount_minor) AS paid_on
+               FROM running r JOIN invoices i ON i.id = r.invoice_id GROUP BY r.invoice_id)
+         UPDATE invoices i SET paid_minor = t.paid,
+                paid_on = t.paid_on,
+                status = CASE WHEN t.paid >= i.amount_minor AND i.status IN ('open', 'disputed', 'with_agency') THEN 'paid' ELSE i.status END
+           FROM totals t WHERE t.invoice_id = i.id",
+    )
+    .bind(invoice_ids)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

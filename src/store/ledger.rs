@@ -1,0 +1,175 @@
+//! Accounts, contacts and invoices.
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::{FromRow, PgConnection};
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub owner: Option<String>,
+    pub do_not_contact: bool,
+    pub held: bool,
+    pub hold_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Invoice {
+    pub id: i64,
+    pub account_id: i64,
+    pub number: String,
+    pub issued: NaiveDate,
+    pub due: NaiveDate,
+    pub amount_minor: i64,
+    pub paid_minor: i64,
+    pub currency: String,
+    pub status: String,
+}
+
+impl Invoice {
+    pub fn balance_minor(&self) -> i64 {
+        self.amount_minor - self.paid_minor
+    }
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Case-insensitive on the code; `lock` takes the row lock that serialises writes to one account.
+pub async fn account_by_code(
+    conn: &mut PgConnection,
+    code: &str,
+    lock: bool,
+) -> Result<Option<Account>, sqlx::Error> {
+    let sql = if lock {
+        "SELECT id, code, name, currency, time_zone, owner, do_not_contact, held, hold_until FROM accounts WHERE upper(code) = upper($1) FOR UPDATE"
+    } else {
+        "SELECT id, code, name, currency, time_zone, owner, do_not_contact, held, hold_until FROM accounts WHERE upper(code) = upper($1)"
+    };
+    sqlx::query_as(sql)
+        .bind(code.trim())
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn account_by_id(conn: &mut PgConnection, id: i64) -> Result<Account, sqlx::Error> {
+    sqlx::query_as("SELECT id, code, name, currency, time_zone, owner, do_not_contact, held, hold_until FROM accounts WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Codes and names that start with or contain `text`, for suggestions and autocomplete.
+pub async fn search_accounts(
+    conn: &mut PgConnection,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT code, name FROM accounts
+          WHERE code ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%'
+          ORDER BY (code ILIKE $1 || '%') DESC, code LIMIT $2",
+    )
+    .bind(text.trim())
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn invoice_by_number(
+    conn: &mut PgConnection,
+    number: &str,
+) -> Result<Option<Invoice>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, number, issued, due, amount_minor, paid_minor, currency, status
+           FROM invoices WHERE upper(number) = upper($1)",
+    )
+    .bind(number.trim())
+    .fetch_optional(conn)
+    .await
+}
+
+/// Unpaid invoices (open, disputed or with an agency), oldest due first.
+pub async fn unpaid_invoices(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<Vec<Invoice>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, number, issued, due, amount_minor, paid_minor, currency, status
+           FROM invoices WHERE account_id = $1 AND status IN ('open', 'disputed', 'with_agency')
+          ORDER BY due, number",
+    )
+    .bind(account_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_invoice_status(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE invoices SET status = $2 WHERE id = $1")
+        .bind(invoice_id)
+        .bind(status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves an account's open and disputed invoices to the agency.
+pub async fn hand_invoices_to_agency(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("UPDATE invoices SET status = 'with_agency' WHERE account_id = $1 AND status IN ('open', 'disputed')")
+        .bind(account_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}
+
+pub async fn primary_contact(
+    conn: &mut PgConnection,
+    account_id: i64,
+) -> Result<Option<Contact>, sqlx::Error> {
+    sqlx::query_as("SELECT name, email, phone FROM contacts WHERE account_id = $1 ORDER BY is_primary DESC, id LIMIT 1")
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Payments on the account from `from` on: `(paid_on, amount_minor)`, for promise resolution.
+pub async fn payments_since(
+    conn: &mut PgConnection,
+    account_id: i64,
+    from: NaiveDate,
+) -> Result<Vec<(NaiveDate, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT paid_on, amount_minor FROM payments WHERE account_id = $1 AND paid_on >= $2 ORDER BY paid_on")
+        .bind(account_id)
+        .bind(from)
+        .fetch_all(conn)
+        .await
+}
+
+pub async fn set_hold(
+    conn: &mut PgConnection,
+    account_id: i64,
+    held: bool,
+    until: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET held = $2, hold_until = $3 WHERE id = $1")
+        .bind(account_id)
+        .bind(held)
+        .bind(until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! What the digest, the aging report and the automatic plan read: one aggregate row per
+//! account with a balance, plus the few live promises, offers and flags.
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{FromRow, PgConnection};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AccountAgg {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub currency: String,
+    pub owner: Option<String>,
+    pub do_not_contact: bool,
+    pub held: bool,
+    pub hold_until: Option<NaiveDate>,
+    pub balance_minor: i64,
+    pub b_current: i64,
+    pub b_1_30: i64,
+    pub b_31_60: i64,
+    pub b_61_90: i64,
+    pub b_90_plus: i64,
+    /// Oldest due date among open (chased: not disputed, not with an agency) invoices.
+    pub oldest_chased_due: Option<NaiveDate>,
+    pub disputed_minor: i64,
+    pub with_agency_minor: i64,
+    pub due_soon_minor: i64,
+    pub due_soon_count: i64,
+    pub next_due: Option<NaiveDate>,
+    /// Paid invoices that were paid after their due date.
+    pub late_paid: i64,
+    pub broken_promises: i64,
+    pub open_flag: bool,
+}
+
+impl AccountAgg {
+    pub fn buckets(&self) -> [i64; 5] {
+        [
+            self.b_current,
+            self.b_1_30,
+            self.b_31_60,
+            self.b_61_90,
+            self.b_90_plus,
+        ]
+    }
+}
+
+/// Every account with an unpaid balance, aggregated as of `as_of`; `due_soon_until` bounds the
+/// "due soon" window `[as_of, due_soon_until]`.
+pub async fn accounts(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    due_soon_until: NaiveDate,
+) -> Result<Vec<AccountAgg>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH inv AS (
+            SELECT account_id,
+                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid) AS balance_minor,
+                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due >= $1) AS b_current,
+                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 AND due >= $1 - 30) AS b_1_30,
+                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 - 30 AND due >= $1 - 60) AS b_31_60,
+                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 - 60 AND due >= $1 - 90) AS b_61_90,
+                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 - 90) AS b_90_plus,
+                   min(due) FILTER (WHERE status = 'open') AS oldest_chased_due,
+                   sum(amount_minor - paid_minor) FILTER (WHERE status = 'disputed') AS disputed_minor,
+                   sum(amount_minor - paid_minor) FILTER (WHERE status = 'with_agency') AS with_agency_minor,
+                   sum(amount_minor - paid_minor) FILTER (WHERE status = 'open' AND due BETWEEN $1 AND $2) AS due_soon_minor,
+                   count(*) FILTER (WHERE status = 'open' AND due BETWEEN $1 AND $2) AS due_soon_count,
+                   min(due) FILTER (WHERE status = 'open' AND due >= $1) AS next_due,
+                   count(*) FILTER (WHERE status = 'paid' AND paid_on > due) AS late_paid
+              FROM (SELECT *, status IN ('open', 'disputed', 'with_agency') AS unpaid FROM invoices) i
+             GROUP BY account_id)
+         SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
+                coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
+                coalesce(b_current, 0)::int8 AS b_current, coalesce(b_1_30, 0)::int8 AS b_1_30,
+                coalesce(b_31_60, 0)::int8 AS b_31_60, coalesce(b_61_90, 0)::int8 AS b_61_90,
+                coalesce(b_90_plus, 0)::int8 AS b_90_plus, oldest_chased_due,
+                coalesce(disputed_minor, 0)::int8 AS disputed_minor, coalesce(with_agency_minor, 0)::int8 AS with_agency_minor,
+                coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, late_paid,
+                coalesce(bp.n, 0) AS broken_promises,
+                EXISTS (SELECT 1 FROM flags f WHERE f.account_id = a.id AND f.resolved_at IS NULL) AS open_flag
+           FROM accounts a
+           JOIN inv ON inv.account_id = a.id AND inv.balance_minor > 0
+           LEFT JOIN (SELECT account_id, count(*) AS n FROM promises WHERE status = 'broken' GROUP BY account_id) bp
+                  ON bp.account_id = a.id
+          ORDER BY a.id",
+    )
+    .bind(as_of)
+    .bind(due_soon_until)
+    .fetch_all(conn)
+    .await
+}
+
+/// A promise with the account's payments since it was logged, for evaluation.
+#[derive(Debug, Clone, FromRow)]
+pub struct PromiseFacts {
+    pub id: i64,
+    pub account_id: i64,
+    pub code: String,
+    pub name: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub promised_for: NaiveDate,
+    pub logged_on: NaiveDate,
+    pub logged_by: String,
+    pub status: String,
+    pub paid_on: Vec<NaiveDate>,
+    pub paid_minor: Vec<i64>,
+}
+
+impl PromiseFacts {
+    pub fn payments(&self) -> Vec<(NaiveDate, i64)> {
+        self.paid_on
+            .iter()
+            .copied()
+            .zip(self.paid_minor.iter().copied())
+            .collect()
+    }
+}
+
+/// Pending promises, and those resolved on or after `resolved_since` (for "broken since").
+pub async fn promises(
+    conn: &mut PgConnection,
+    promised_since: NaiveDate,
+) -> Result<Vec<PromiseFacts>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.id, p.account_id, a.code, a.name, p.amount_minor, p.currency::text AS currency, p.promised_for, p.logged_on,
+                p.logged_by, p.status,
+                coalesce(array_agg(pay.paid_on ORDER BY pay.paid_on) FILTER (WHERE pay.id IS NOT NULL), '{}') AS paid_on,
+                coalesce(array_agg(pay.amount_minor ORDER BY pay.paid_on) FILTER (WHERE pay.id IS NOT NULL), '{}') AS paid_minor
+           FROM promises p
+           JOIN accounts a ON a.id = p.account_id
+           LEFT JOIN payments pay ON pay.account_id = p.account_id AND pay.paid_on >= p.logged_on
+          WHERE p.status = 'pending' OR p.promised_for >= $1
+          GROUP BY p.id, a.code, a.name
+          ORDER BY p.promised_for, p.id",
+    )
+    .bind(promised_since)
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OfferLine {
+    pub id: i64,
+    pub code: String,
+    pub account_name: String,
+    pub agency: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub offered_by: String,
+    pub offered_at: DateTime<Utc>,
+    pub balance_minor: i64,
+}
+
+pub async fn proposed_offers(conn: &mut PgConnection) -> Result<Vec<OfferLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.id, a.code, a.name AS account_name, g.name AS agency, o.amount_minor, o.currency::text AS currency,
+                o.offered_by, o.offered_at,
+                coalesce((SELECT sum(amount_minor - paid_minor) FROM invoices i
+                           WHERE i.account_id = a.id AND i.status IN ('open', 'disputed', 'with_agency')), 0)::int8 AS balance_minor
+           FROM offers o JOIN accounts a ON a.id = o.account_id JOIN agencies g ON g.id = o.agency_id
+          WHERE o.status = 'proposed' ORDER BY o.offered_at",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct FlagLine {
+    pub id: i64,
+    pub code: String,
+    pub account_name: String,
+    pub reason: String,
+    pub flagged_by: String,
+    pub flagged_at: DateTime<Utc>,
+}
+
+pub async fn open_flags(conn: &mut PgConnection) -> Result<Vec<FlagLine>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT f.id, a.code, a.name AS account_name, f.reason, f.flagged_by, f.flagged_at
+           FROM flags f JOIN accounts a ON a.id = f.account_id WHERE f.resolved_at IS NULL ORDER BY f.flagged_at",
+    )
+    .fetch_all(conn)
+    .await
+}
