@@ -30,6 +30,8 @@ pub struct Settings {
     pub digest_channel: String,
     /// Whose name the scheduler and automatic steps act under.
     pub instance_id: String,
+    /// Where the HTTP server listens (`/healthz`, platform webhooks).
+    pub http_addr: String,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             digest_cron: "0 0 8 * * Mon-Fri".into(),
             digest_channel: "console:local".into(),
             instance_id: format!("dunbot-{}", std::process::id()),
+            http_addr: "0.0.0.0:3000".into(),
         }
     }
 }
@@ -136,6 +139,7 @@ impl Settings {
             digest_cron,
             digest_channel: var("DUNBOT_DIGEST_CHANNEL").unwrap_or(d.digest_channel),
             instance_id: var("DUNBOT_INSTANCE").unwrap_or(d.instance_id),
+            http_addr: var("DUNBOT_HTTP_ADDR").unwrap_or(d.http_addr),
         })
     }
 

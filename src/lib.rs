@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod digest;
 pub mod domain;
+pub mod http;
 pub mod import;
 pub mod notify;
 pub mod schedule;

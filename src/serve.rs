@@ -42,12 +42,20 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         app.store.clone(),
         deliverers(&app),
         Duration::from_secs(2),
-        stop_rx,
+        stop_rx.clone(),
     ));
+    let http = {
+        let app = app.clone();
+        let addr = app.settings.http_addr.clone();
+        tokio::spawn(async move { crate::http::serve(app, &addr, stop_rx).await })
+    };
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(sched, worker);
+    let (_, _, http) = tokio::join!(sched, worker, http);
+    if let Ok(Err(e)) = http {
+        tracing::error!(error = ?e, "HTTP server stopped");
+    }
     Ok(())
 }
 
