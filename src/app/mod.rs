@@ -180,8 +180,9 @@ fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String
             roles.iter().map(Role::key).collect::<Vec<_>>().join(", ")
         )
     };
+    let article = if need.first().is_some_and(|r| r.starts_with(['a', 'e', 'i', 'o', 'u'])) { "an" } else { "a" };
     format!(
-        "Only a {} may run `/{root} {}`; you have {have}. Nothing was changed. An admin can grant a role with `/{root} role @you {}`.",
+        "Only {article} {} may run `/{root} {}`; you have {have}. Nothing was changed. An admin can grant a role with `/{root} role @you {}`.",
         need.join(" or "),
         parsed.spec.name,
         need.first().copied().unwrap_or("manager")

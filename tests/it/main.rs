@@ -2,3 +2,8 @@
 mod support;
 
 mod actions_log;
+mod commands;
+mod idempotency;
+mod imports;
+mod lifecycle;
+mod scheduler;
