@@ -160,7 +160,13 @@ impl App {
             details: json!({ "command": inv.text, "source": inv.source, "reason": reply.text, "reply": reply }),
             idempotency_key: Some(inv.request_id.clone()),
         };
-        actions::insert_if_new(conn, &action).await?;
+        if actions::insert_if_new(conn, &action).await?.is_none() {
+            // The same request id already acted (a racing retry or double click): its answer
+            // is the answer, not this refusal.
+            if let Some(prev) = actions::find_by_key(conn, &inv.request_id).await? {
+                return Ok(replay(prev));
+            }
+        }
         Ok(Outcome {
             reply,
             refused: true,
@@ -180,7 +186,14 @@ fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String
             roles.iter().map(Role::key).collect::<Vec<_>>().join(", ")
         )
     };
-    let article = if need.first().is_some_and(|r| r.starts_with(['a', 'e', 'i', 'o', 'u'])) { "an" } else { "a" };
+    let article = if need
+        .first()
+        .is_some_and(|r| r.starts_with(['a', 'e', 'i', 'o', 'u']))
+    {
+        "an"
+    } else {
+        "a"
+    };
     format!(
         "Only {article} {} may run `/{root} {}`; you have {have}. Nothing was changed. An admin can grant a role with `/{root} role @you {}`.",
         need.join(" or "),

@@ -21,12 +21,12 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
     }
     // The same standing the digest computes, from the same aggregate.
     let due_soon_until = s.calendar.add_business_days(ctx.today, s.due_soon_days);
-    let agg = snapshot::accounts(tx, ctx.today, due_soon_until)
+    let agg = snapshot::accounts(tx, ctx.today, due_soon_until, Some(acc.id))
         .await?
         .into_iter()
-        .find(|a| a.id == acc.id);
-    let promises = snapshot::promises(tx, ctx.today - chrono::Days::new(365)).await?;
-    let mine: Vec<_> = promises.iter().filter(|p| p.account_id == acc.id).collect();
+        .next();
+    let promises = snapshot::promises(tx, ctx.today - chrono::Days::new(365), Some(acc.id)).await?;
+    let mine: Vec<_> = promises.iter().collect();
     let standing = agg.as_ref().map(|a| digest::assess(a, &mine, s, ctx.today));
 
     let mut fields = vec![

@@ -90,7 +90,10 @@ mod tests {
             "date" => Some("2026-12-05".into()),
             _ => Some("by wire, Jane".into()),
         });
-        assert_eq!(line, "promise ACME-001 1,250.00 2026-12-05 'by wire, Jane'");
+        assert_eq!(
+            line,
+            "promise ACME-001 '1,250.00' 2026-12-05 'by wire, Jane'"
+        );
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub async fn load(
         .calendar
         .add_business_days(as_of, settings.due_soon_days);
     Ok(Snapshot {
-        accounts: snapshot::accounts(conn, as_of, due_soon_until).await?,
-        promises: snapshot::promises(conn, as_of - chrono::Days::new(30)).await?,
+        accounts: snapshot::accounts(conn, as_of, due_soon_until, None).await?,
+        promises: snapshot::promises(conn, as_of - chrono::Days::new(30), None).await?,
         offers: snapshot::proposed_offers(conn).await?,
         flags: snapshot::open_flags(conn).await?,
     })

@@ -44,12 +44,13 @@ impl AccountAgg {
     }
 }
 
-/// Every account with an unpaid balance, aggregated as of `as_of`; `due_soon_until` bounds the
-/// "due soon" window `[as_of, due_soon_until]`.
+/// Every account with an unpaid balance (or only the account `only`), aggregated as of `as_of`;
+/// `due_soon_until` bounds the "due soon" window `[as_of, due_soon_until]`.
 pub async fn accounts(
     conn: &mut PgConnection,
     as_of: NaiveDate,
     due_soon_until: NaiveDate,
+    only: Option<i64>,
 ) -> Result<Vec<AccountAgg>, sqlx::Error> {
     sqlx::query_as(
         "WITH inv AS (
@@ -67,7 +68,8 @@ pub async fn accounts(
                    count(*) FILTER (WHERE status = 'open' AND due BETWEEN $1 AND $2) AS due_soon_count,
                    min(due) FILTER (WHERE status = 'open' AND due >= $1) AS next_due,
                    count(*) FILTER (WHERE status = 'paid' AND paid_on > due) AS late_paid
-              FROM (SELECT *, status IN ('open', 'disputed', 'with_agency') AS unpaid FROM invoices) i
+              FROM (SELECT *, status IN ('open', 'disputed', 'with_agency') AS unpaid FROM invoices
+                     WHERE $3::int8 IS NULL OR account_id = $3) i
              GROUP BY account_id)
          SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
                 coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
@@ -86,6 +88,7 @@ pub async fn accounts(
     )
     .bind(as_of)
     .bind(due_soon_until)
+    .bind(only)
     .fetch_all(conn)
     .await
 }
@@ -117,10 +120,12 @@ impl PromiseFacts {
     }
 }
 
-/// Pending promises, and those resolved on or after `resolved_since` (for "broken since").
+/// Pending promises and those promised on or after `promised_since` (for "broken since"), of
+/// every account or only of `only`.
 pub async fn promises(
     conn: &mut PgConnection,
     promised_since: NaiveDate,
+    only: Option<i64>,
 ) -> Result<Vec<PromiseFacts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT p.id, p.account_id, a.code, a.name, p.amount_minor, p.currency::text AS currency, p.promised_for, p.logged_on,
@@ -130,11 +135,12 @@ pub async fn promises(
            FROM promises p
            JOIN accounts a ON a.id = p.account_id
            LEFT JOIN payments pay ON pay.account_id = p.account_id AND pay.paid_on >= p.logged_on
-          WHERE p.status = 'pending' OR p.promised_for >= $1
+          WHERE (p.status = 'pending' OR p.promised_for >= $1) AND ($2::int8 IS NULL OR p.account_id = $2)
           GROUP BY p.id, a.code, a.name
           ORDER BY p.promised_for, p.id",
     )
     .bind(promised_since)
+    .bind(only)
     .fetch_all(conn)
     .await
 }

@@ -1,0 +1,193 @@
+//! Core benchmarks on 100,000 customers and 1,000,000 invoices, each next to a baseline measured
+//! in the same run on the same rows:
+//! - the digest (load + build + render) vs one hand-written SQL aging aggregation;
+//! - `dunbot import invoices` of a 1M-row CSV vs a plain `COPY` of the same file.
+//!
+//! `cargo bench --bench core` (BENCH_CUSTOMERS / BENCH_INVOICES scale it down for a quick look).
+//! Uses a scratch database on TEST_DATABASE_URL's server, dropped at the end.
+use dunbot::app::App;
+use dunbot::app::admin::{ImportKind, import_file};
+use dunbot::config::Settings;
+use dunbot::digest;
+use dunbot::store::Store;
+use sqlx::{Connection, PgConnection};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--list") {
+        return Ok(());
+    }
+    let customers = env_usize("BENCH_CUSTOMERS", 100_000);
+    let invoices = env_usize("BENCH_INVOICES", 1_000_000);
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("dunbot_bench_{}", std::process::id());
+    let mut conn = PgConnection::connect(&admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await?;
+    let url = format!(
+        "{}/{name}",
+        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
+    );
+    let result = run(&url, customers, invoices).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await?;
+    result
+}
+
+async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    let app = App::new(
+        Settings {
+            instance_id: "bench".into(),
+            ..Settings::default()
+        },
+        store.clone(),
+    );
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    println!("dunbot core benchmark: {customers} customers, {invoices} invoices");
+
+    sqlx::query(
+        "INSERT INTO accounts (code, name, currency, time_zone, owner)
+         SELECT 'C-' || lpad(g::text, 6, '0'), 'Customer ' || g, CASE WHEN g % 5 = 0 THEN 'EUR' ELSE 'USD' END,
+                'UTC', (ARRAY['maria','tom','priya','li'])[1 + g % 4]
+           FROM generate_series(1, $1) g",
+    )
+    .bind(customers as i64)
+    .execute(&store.pool)
+    .await?;
+
+    // The invoice file: due dates spread over the last 200 days and the next 30.
+    let dir = std::env::temp_dir().join(format!("dunbot-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join("invoices.csv");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+        writeln!(f, "account,invoice,issued,due,amount,currency")?;
+        for i in 0..invoices {
+            let c = 1 + (i * 7919) % customers;
+            let due = today - chrono::Days::new((i * 31 % 230) as u64) + chrono::Days::new(30);
+            let issued = due - chrono::Days::new(30);
+            let cur = if c % 5 == 0 { "EUR" } else { "USD" };
+            writeln!(
+                f,
+                "C-{c:06},INV-{i:08},{issued},{due},{}.{:02},{cur}",
+                100 + (i * 37) % 20_000,
+                i % 100
+            )?;
+        }
+    }
+
+    // Import vs COPY of the same file, alternating, best of two each.
+    let mut conn = store.pool.acquire().await?;
+    sqlx::query("CREATE TABLE copy_baseline (account text, invoice text, issued date, due date, amount numeric, currency text)")
+        .execute(&mut *conn)
+        .await?;
+    let bytes = std::fs::read(&csv)?;
+    let (mut copy_t, mut import_t) = (Vec::new(), Vec::new());
+    for round in 0..2 {
+        sqlx::query("TRUNCATE copy_baseline")
+            .execute(&mut *conn)
+            .await?;
+        let t = Instant::now();
+        let mut copy = conn
+            .copy_in_raw("COPY copy_baseline FROM STDIN (FORMAT csv, HEADER true)")
+            .await?;
+        copy.send(bytes.as_slice()).await?;
+        copy.finish().await?;
+        copy_t.push(t.elapsed());
+
+        if round > 0 {
+            sqlx::query("DELETE FROM invoices")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let t = Instant::now();
+        let n = import_file(&app, ImportKind::Invoices, &csv)
+            .await?
+            .map_err(|rows| anyhow::anyhow!("bench file refused: {:?}", rows.first()))?;
+        import_t.push(t.elapsed());
+        assert_eq!(n.inserted as usize, invoices);
+    }
+    let (copy_best, import_best) = (
+        *copy_t.iter().min().unwrap(),
+        *import_t.iter().min().unwrap(),
+    );
+    println!(
+        "import {invoices} invoices: dunbot {:.2}s, plain COPY {:.2}s → {:.2}× COPY (target ≤ 2×)",
+        import_best.as_secs_f64(),
+        copy_best.as_secs_f64(),
+        import_best.as_secs_f64() / copy_best.as_secs_f64()
+    );
+
+    // Most invoices that fell due long ago are paid, some late.
+    sqlx::query(
+        "UPDATE invoices SET paid_minor = amount_minor, status = 'paid', paid_on = due + (id % 20 - 8)::int
+          WHERE due < $1 - 20 AND id % 10 < 7",
+    )
+    .bind(today)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("VACUUM ANALYZE invoices")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("ANALYZE accounts").execute(&mut *conn).await?;
+
+    // The baseline: one hand-written aging aggregation per account over the same rows.
+    let baseline = "SELECT a.code, a.currency,
+            sum(amount_minor - paid_minor) AS balance,
+            sum(amount_minor - paid_minor) FILTER (WHERE due >= $1) AS current,
+            sum(amount_minor - paid_minor) FILTER (WHERE due < $1 AND due >= $1 - 30) AS d30,
+            sum(amount_minor - paid_minor) FILTER (WHERE due < $1 - 30 AND due >= $1 - 60) AS d60,
+            sum(amount_minor - paid_minor) FILTER (WHERE due < $1 - 60 AND due >= $1 - 90) AS d90,
+            sum(amount_minor - paid_minor) FILTER (WHERE due < $1 - 90) AS d90p
+       FROM invoices i JOIN accounts a ON a.id = i.account_id
+      WHERE i.status IN ('open', 'disputed', 'with_agency')
+      GROUP BY a.code, a.currency";
+    let (mut base_t, mut digest_t) = (Vec::new(), Vec::new());
+    let mut entries = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let rows = sqlx::query(baseline)
+            .bind(today)
+            .fetch_all(&mut *conn)
+            .await?;
+        base_t.push(t.elapsed());
+        assert!(!rows.is_empty());
+
+        let t = Instant::now();
+        let snap = digest::load(&mut conn, &app.settings, today).await?;
+        let d = digest::build(&snap, &app.settings, today, None, false);
+        let msg = digest::render(&d);
+        digest_t.push(t.elapsed());
+        entries = msg.blocks.len();
+    }
+    let (b, g) = (median(base_t), median(digest_t));
+    println!(
+        "digest over {customers} customers: dunbot {:.0} ms, SQL aggregation {:.0} ms → {:.2}× SQL (target ≤ 1.5×); {entries} blocks",
+        g.as_secs_f64() * 1e3,
+        b.as_secs_f64() * 1e3,
+        g.as_secs_f64() / b.as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
