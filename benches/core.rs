@@ -87,7 +87,7 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
             let c = 1 + (i * 7919) % customers;
             let due = today - chrono::Days::new((i * 31 % 230) as u64) + chrono::Days::new(30);
             let issued = due - chrono::Days::new(30);
-            let cur = if c % 5 == 0 { "EUR" } else { "USD" };
+            let cur = if c.is_multiple_of(5) { "EUR" } else { "USD" };
             writeln!(
                 f,
                 "C-{c:06},INV-{i:08},{issued},{due},{}.{:02},{cur}",
