@@ -2,6 +2,7 @@
 //! person gets each bad row's line number and reason.
 use crate::domain::money::{Currency, Money};
 use chrono::NaiveDate;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -64,12 +65,30 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "reference",
 ];
 
+/// One record's fields by column name; empty fields read as absent.
+struct Fields<'r> {
+    index: &'r HashMap<String, usize>,
+    rec: &'r csv::StringRecord,
+}
+
+impl Fields<'_> {
+    fn get(&self, col: &str) -> Option<&str> {
+        self.index
+            .get(col)
+            .and_then(|&i| self.rec.get(i))
+            .filter(|s| !s.is_empty())
+    }
+    fn owned(&self, col: &str) -> Option<String> {
+        self.get(col).map(str::to_string)
+    }
+}
+
 /// Reads the header and every record, handing each to `row` with a column lookup. Collects all
 /// errors rather than stopping at the first.
 fn read<R: Read, T>(
     input: R,
     required: &[&str],
-    mut row: impl FnMut(u64, &dyn Fn(&str) -> Option<String>) -> Result<T, String>,
+    mut row: impl FnMut(u64, &Fields) -> Result<T, String>,
 ) -> Result<Vec<T>, Vec<RowError>> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -106,26 +125,27 @@ fn read<R: Read, T>(
     }
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
-        match rec {
+    // One record buffer for the whole file: a million-row import allocates per row only what it keeps.
+    let mut rec = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
             Err(e) => errors.push(RowError {
                 line,
                 reason: format!("not valid CSV: {e}"),
             }),
-            Ok(rec) => {
-                let get = |c: &str| {
-                    index
-                        .get(c)
-                        .and_then(|&i| rec.get(i))
-                        .map(str::to_string)
-                        .filter(|s| !s.is_empty())
-                };
-                match row(line, &get) {
-                    Ok(r) => rows.push(r),
-                    Err(reason) => errors.push(RowError { line, reason }),
-                }
-            }
+            Ok(true) => match row(
+                line,
+                &Fields {
+                    index: &index,
+                    rec: &rec,
+                },
+            ) {
+                Ok(r) => rows.push(r),
+                Err(reason) => errors.push(RowError { line, reason }),
+            },
         }
     }
     if rows.is_empty() && errors.is_empty() {
@@ -141,30 +161,43 @@ fn read<R: Read, T>(
     }
 }
 
-fn need(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<String, String> {
-    get(col).ok_or_else(|| format!("{col} is empty"))
+fn need<'f>(f: &'f Fields, col: &str) -> Result<&'f str, String> {
+    f.get(col).ok_or_else(|| format!("{col} is empty"))
 }
 
-fn date(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<NaiveDate, String> {
-    let v = need(get, col)?;
-    NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-        .map_err(|_| format!("{col} {v:?} is not a date like 2026-12-05"))
+fn date(f: &Fields, col: &str) -> Result<NaiveDate, String> {
+    let v = need(f, col)?;
+    iso_date(v).ok_or_else(|| format!("{col} {v:?} is not a date like 2026-12-05"))
 }
 
-fn currency(get: &dyn Fn(&str) -> Option<String>) -> Result<Currency, String> {
-    Currency::parse(&need(get, "currency")?).map_err(|e| e.to_string())
+/// `YYYY-MM-DD` exactly (what every accounting export writes), without a format parser.
+fn iso_date(v: &str) -> Option<NaiveDate> {
+    let b = v.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
 }
 
-fn amount(get: &dyn Fn(&str) -> Option<String>, cur: Currency) -> Result<Money, String> {
-    let m = Money::parse_plain(&need(get, "amount")?, cur).map_err(|e| e.to_string())?;
+fn currency(f: &Fields) -> Result<Currency, String> {
+    Currency::parse(need(f, "currency")?).map_err(|e| e.to_string())
+}
+
+fn amount(f: &Fields, cur: Currency) -> Result<Money, String> {
+    let m = Money::parse_plain(need(f, "amount")?, cur).map_err(|e| e.to_string())?;
     if m.minor <= 0 {
         return Err("amount must be more than zero".into());
     }
     Ok(m)
 }
 
-fn code(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<String, String> {
-    let v = need(get, col)?;
+fn code(f: &Fields, col: &str) -> Result<String, String> {
+    let v = need(f, col)?;
     if v.len() > 64 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "{col} {v:?} must be one word of at most 64 characters, e.g. ACME-001"
@@ -173,27 +206,33 @@ fn code(get: &dyn Fn(&str) -> Option<String>, col: &str) -> Result<String, Strin
     Ok(v.to_ascii_uppercase())
 }
 
-fn duplicates<T>(rows: &[T], key: impl Fn(&T) -> (String, u64), what: &str) -> Vec<RowError> {
-    let mut seen: HashMap<String, u64> = HashMap::new();
+fn duplicates<'a, T>(
+    rows: &'a [T],
+    key: impl Fn(&'a T) -> (Cow<'a, str>, u64),
+    what: &str,
+) -> Vec<RowError> {
+    let mut seen: HashMap<Cow<'a, str>, u64> = HashMap::with_capacity(rows.len());
     let mut errors = Vec::new();
     for r in rows {
         let (k, line) = key(r);
-        if let Some(first) = seen.insert(k.clone(), line) {
+        if let Some(&first) = seen.get(&k) {
             errors.push(RowError {
                 line,
                 reason: format!("{what} {k} already appears on line {first}"),
             });
+        } else {
+            seen.insert(k, line);
         }
     }
     errors
 }
 
 pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
-    let rows = read(input, CUSTOMER_COLUMNS, |line, get| {
-        let tz = need(get, "timezone")?;
+    let rows = read(input, CUSTOMER_COLUMNS, |line, f| {
+        let tz = need(f, "timezone")?.to_string();
         tz.parse::<chrono_tz::Tz>()
             .map_err(|_| format!("timezone {tz:?} is not an IANA zone such as America/New_York"))?;
-        let email = get("email");
+        let email = f.owned("email");
         if let Some(e) = &email
             && (!e.contains('@') || e.contains(' '))
         {
@@ -201,7 +240,8 @@ pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
                 "email {e:?} is not an address like ap@acme.example"
             ));
         }
-        let dnc = match get("do_not_contact")
+        let dnc = match f
+            .get("do_not_contact")
             .map(|s| s.to_ascii_lowercase())
             .as_deref()
         {
@@ -211,58 +251,67 @@ pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
         };
         Ok(CustomerRow {
             line,
-            account: code(get, "account")?,
-            name: need(get, "name")?,
+            account: code(f, "account")?,
+            name: need(f, "name")?.to_string(),
             email,
-            phone: get("phone"),
-            currency: currency(get)?,
+            phone: f.owned("phone"),
+            currency: currency(f)?,
             time_zone: tz,
-            owner: get("owner"),
+            owner: f.owned("owner"),
             do_not_contact: dnc,
-        })
-    })?;
-    let dup = duplicates(&rows, |r| (r.account.clone(), r.line), "account");
-    if dup.is_empty() { Ok(rows) } else { Err(dup) }
-}
-
-pub fn invoices<R: Read>(input: R) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
-    let rows = read(input, INVOICE_COLUMNS, |line, get| {
-        let issued = date(get, "issued")?;
-        let due = date(get, "due")?;
-        if due < issued {
-            return Err(format!("due {due} is before issued {issued}"));
-        }
-        let cur = currency(get)?;
-        Ok(InvoiceRow {
-            line,
-            account: code(get, "account")?,
-            invoice: code(get, "invoice")?,
-            issued,
-            due,
-            amount: amount(get, cur)?,
-        })
-    })?;
-    let dup = duplicates(&rows, |r| (r.invoice.clone(), r.line), "invoice");
-    if dup.is_empty() { Ok(rows) } else { Err(dup) }
-}
-
-pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
-    let rows = read(input, PAYMENT_COLUMNS, |line, get| {
-        let cur = currency(get)?;
-        let invoice =
-            get("invoice").ok_or("invoice is empty: name the invoice the payment is for")?;
-        Ok(PaymentRow {
-            line,
-            account: code(get, "account")?,
-            invoice: invoice.to_ascii_uppercase(),
-            paid_on: date(get, "paid_on")?,
-            amount: amount(get, cur)?,
-            reference: need(get, "reference")?,
         })
     })?;
     let dup = duplicates(
         &rows,
-        |r| (format!("{}/{}", r.account, r.reference), r.line),
+        |r| (Cow::from(r.account.as_str()), r.line),
+        "account",
+    );
+    if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+pub fn invoices<R: Read>(input: R) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
+    let rows = read(input, INVOICE_COLUMNS, |line, f| {
+        let issued = date(f, "issued")?;
+        let due = date(f, "due")?;
+        if due < issued {
+            return Err(format!("due {due} is before issued {issued}"));
+        }
+        let cur = currency(f)?;
+        Ok(InvoiceRow {
+            line,
+            account: code(f, "account")?,
+            invoice: code(f, "invoice")?,
+            issued,
+            due,
+            amount: amount(f, cur)?,
+        })
+    })?;
+    let dup = duplicates(
+        &rows,
+        |r| (Cow::from(r.invoice.as_str()), r.line),
+        "invoice",
+    );
+    if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
+    let rows = read(input, PAYMENT_COLUMNS, |line, f| {
+        let cur = currency(f)?;
+        let invoice = f
+            .get("invoice")
+            .ok_or("invoice is empty: name the invoice the payment is for")?;
+        Ok(PaymentRow {
+            line,
+            account: code(f, "account")?,
+            invoice: invoice.to_ascii_uppercase(),
+            paid_on: date(f, "paid_on")?,
+            amount: amount(f, cur)?,
+            reference: need(f, "reference")?.to_string(),
+        })
+    })?;
+    let dup = duplicates(
+        &rows,
+        |r| (Cow::from(format!("{}/{}", r.account, r.reference)), r.line),
         "payment reference",
     );
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
@@ -270,6 +319,22 @@ pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_are_iso_and_real() {
+        assert_eq!(iso_date("2026-12-05"), NaiveDate::from_ymd_opt(2026, 12, 5));
+        for bad in [
+            "2026-02-30",
+            "2026-1-05",
+            "05/12/2026",
+            "2026-12-5 ",
+            "2026+12-05",
+            "２026-12-05",
+        ] {
+            assert_eq!(iso_date(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -3,6 +3,7 @@
 //! `ON CONFLICT DO NOTHING`, so importing the same file twice changes nothing.
 use crate::import::{CustomerRow, InvoiceRow, PaymentRow, RowError};
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 /// What an import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,7 +111,155 @@ pub async fn customers(
     }))
 }
 
+/// Imports invoices. The common case, new invoices only, is one `COPY` straight into `invoices`
+/// with account ids resolved here; a file that repeats known invoice numbers falls back to the
+/// staged path, which skips exact repeats and lists the numbers that changed.
 pub async fn invoices(
+    conn: &mut PgConnection,
+    rows: &[InvoiceRow],
+) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
+    invoices_with_bulk_min(conn, rows, BULK_MIN_ROWS).await
+}
+
+/// `invoices` with the bulk threshold given (tests use a small one).
+pub async fn invoices_with_bulk_min(
+    conn: &mut PgConnection,
+    rows: &[InvoiceRow],
+    bulk_min: usize,
+) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
+    let accounts = account_ids(conn, rows.iter().map(|r| r.account.as_str())).await?;
+    if !all_known(rows, &accounts) {
+        return staged_invoices(conn, rows).await;
+    }
+    sqlx::query("SAVEPOINT direct_import")
+        .execute(&mut *conn)
+        .await?;
+    match copy_new_invoices(conn, rows, &accounts, bulk_min).await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT direct_import")
+                .execute(&mut *conn)
+                .await?;
+            Ok(Ok(ImportCount {
+                inserted: rows.len() as u64,
+                unchanged: 0,
+            }))
+        }
+        Err(e) if is_unique_violation(&e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT direct_import")
+                .execute(&mut *conn)
+                .await?;
+            staged_invoices(conn, rows).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Below this many rows, or when the file is smaller than the table, the indexes are kept up to
+/// date row by row; above it, rebuilding them after the load is several times faster.
+const BULK_MIN_ROWS: usize = 50_000;
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// `code → (id, currency)` for the accounts a file names.
+async fn account_ids<'a>(
+    conn: &mut PgConnection,
+    codes: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, (i64, String)>, sqlx::Error> {
+    let wanted: Vec<&str> = codes
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    let found: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT code, id, currency::text FROM accounts WHERE code = ANY($1::text[])",
+    )
+    .bind(&wanted)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(found
+        .into_iter()
+        .map(|(code, id, cur)| (code, (id, cur)))
+        .collect())
+}
+
+/// Whether every row names a known account in its currency (else the staged path lists why not).
+fn all_known(rows: &[InvoiceRow], accounts: &HashMap<String, (i64, String)>) -> bool {
+    rows.iter().all(|r| {
+        accounts
+            .get(&r.account)
+            .is_some_and(|(_, cur)| cur == r.amount.currency.code())
+    })
+}
+
+/// One `COPY` into `invoices`; fails with a unique violation if any number is already known.
+/// A large load into a comparatively small table drops the secondary indexes and the account
+/// foreign key and rebuilds them afterwards (the bulk-load advice in Postgres's manual); the
+/// invoice table is locked for the duration, and any failure rolls the rebuild back with it.
+async fn copy_new_invoices(
+    conn: &mut PgConnection,
+    rows: &[InvoiceRow],
+    accounts: &HashMap<String, (i64, String)>,
+    bulk_min: usize,
+) -> Result<(), sqlx::Error> {
+    let bulk = rows.len() >= bulk_min && {
+        let existing: f32 =
+            sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE oid = 'invoices'::regclass")
+                .fetch_one(&mut *conn)
+                .await?;
+        rows.len() as f32 >= existing
+    };
+    if bulk {
+        for ddl in BULK_DROP {
+            sqlx::query(ddl).execute(&mut *conn).await?;
+        }
+    }
+    let mut body = String::with_capacity(rows.len() * 48);
+    for r in rows {
+        use std::fmt::Write;
+        let _ = write!(body, "{},", accounts[&r.account].0);
+        field(&mut body, Some(&r.invoice));
+        let _ = writeln!(
+            body,
+            ",{},{},{},{}",
+            r.issued, r.due, r.amount.minor, r.amount.currency
+        );
+    }
+    copy_rows(
+        conn,
+        "COPY invoices (account_id, number, issued, due, amount_minor, currency) FROM STDIN (FORMAT csv)",
+        body,
+    )
+    .await?;
+    if bulk {
+        for ddl in BULK_REBUILD {
+            sqlx::query(ddl).execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Must mirror the migrations: `tests/it/imports.rs` checks that a bulk load leaves the same
+/// indexes and constraints behind.
+const BULK_DROP: [&str; 6] = [
+    "LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE",
+    "SET LOCAL maintenance_work_mem = '256MB'",
+    "ALTER TABLE invoices DROP CONSTRAINT invoices_account_id_fkey",
+    "ALTER TABLE invoices DROP CONSTRAINT invoices_number_key",
+    "DROP INDEX invoices_account",
+    "DROP INDEX invoices_open_due",
+];
+const BULK_REBUILD: [&str; 4] = [
+    // A number the table already had fails here with a unique violation: the staged path takes over.
+    "ALTER TABLE invoices ADD CONSTRAINT invoices_number_key UNIQUE (number)",
+    "CREATE INDEX invoices_account ON invoices(account_id)",
+    "CREATE INDEX invoices_open_due ON invoices(due) WHERE status IN ('open', 'disputed', 'with_agency')",
+    "ALTER TABLE invoices ADD CONSTRAINT invoices_account_id_fkey FOREIGN KEY (account_id) REFERENCES accounts(id)",
+];
+
+/// The careful path: stage the file, list unknown accounts, other currencies and invoices that
+/// exist with other values, or else insert what is new.
+async fn staged_invoices(
     conn: &mut PgConnection,
     rows: &[InvoiceRow],
 ) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
@@ -143,7 +292,7 @@ pub async fn invoices(
          SELECT s.line, 'invoice ' || s.number || ' exists with other values (account, dates or amount)'
            FROM stage_invoices s JOIN invoices i ON i.number = s.number JOIN accounts a ON a.id = i.account_id
           WHERE (a.code, i.issued, i.due, i.amount_minor) IS DISTINCT FROM (s.code, s.issued, s.due, s.amount_minor)
-         ORDER BY 1",
+          ORDER BY 1",
     )
     .fetch_all(&mut *conn)
     .await?;

@@ -26,7 +26,7 @@ pub struct AccountAgg {
     pub due_soon_minor: i64,
     pub due_soon_count: i64,
     pub next_due: Option<NaiveDate>,
-    /// Paid invoices that were paid after their due date.
+    /// Paid invoices that were paid after their due date (kept by a trigger, see migration 0005).
     pub late_paid: i64,
     pub broken_promises: i64,
     pub open_flag: bool,
@@ -55,21 +55,20 @@ pub async fn accounts(
     sqlx::query_as(
         "WITH inv AS (
             SELECT account_id,
-                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid) AS balance_minor,
-                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due >= $1) AS b_current,
-                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 AND due >= $1 - 30) AS b_1_30,
-                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 - 30 AND due >= $1 - 60) AS b_31_60,
-                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 - 60 AND due >= $1 - 90) AS b_61_90,
-                   sum(amount_minor - paid_minor) FILTER (WHERE unpaid AND due < $1 - 90) AS b_90_plus,
+                   sum(amount_minor - paid_minor) AS balance_minor,
+                   sum(amount_minor - paid_minor) FILTER (WHERE due >= $1) AS b_current,
+                   sum(amount_minor - paid_minor) FILTER (WHERE due < $1 AND due >= $1 - 30) AS b_1_30,
+                   sum(amount_minor - paid_minor) FILTER (WHERE due < $1 - 30 AND due >= $1 - 60) AS b_31_60,
+                   sum(amount_minor - paid_minor) FILTER (WHERE due < $1 - 60 AND due >= $1 - 90) AS b_61_90,
+                   sum(amount_minor - paid_minor) FILTER (WHERE due < $1 - 90) AS b_90_plus,
                    min(due) FILTER (WHERE status = 'open') AS oldest_chased_due,
                    sum(amount_minor - paid_minor) FILTER (WHERE status = 'disputed') AS disputed_minor,
                    sum(amount_minor - paid_minor) FILTER (WHERE status = 'with_agency') AS with_agency_minor,
                    sum(amount_minor - paid_minor) FILTER (WHERE status = 'open' AND due BETWEEN $1 AND $2) AS due_soon_minor,
                    count(*) FILTER (WHERE status = 'open' AND due BETWEEN $1 AND $2) AS due_soon_count,
-                   min(due) FILTER (WHERE status = 'open' AND due >= $1) AS next_due,
-                   count(*) FILTER (WHERE status = 'paid' AND paid_on > due) AS late_paid
-              FROM (SELECT *, status IN ('open', 'disputed', 'with_agency') AS unpaid FROM invoices
-                     WHERE $3::int8 IS NULL OR account_id = $3) i
+                   min(due) FILTER (WHERE status = 'open' AND due >= $1) AS next_due
+              FROM invoices
+             WHERE status IN ('open', 'disputed', 'with_agency') AND ($3::int8 IS NULL OR account_id = $3)
              GROUP BY account_id)
          SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
                 coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
@@ -77,7 +76,7 @@ pub async fn accounts(
                 coalesce(b_31_60, 0)::int8 AS b_31_60, coalesce(b_61_90, 0)::int8 AS b_61_90,
                 coalesce(b_90_plus, 0)::int8 AS b_90_plus, oldest_chased_due,
                 coalesce(disputed_minor, 0)::int8 AS disputed_minor, coalesce(with_agency_minor, 0)::int8 AS with_agency_minor,
-                coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, late_paid,
+                coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, a.late_paid_count::int8 AS late_paid,
                 coalesce(bp.n, 0) AS broken_promises,
                 EXISTS (SELECT 1 FROM flags f WHERE f.account_id = a.id AND f.resolved_at IS NULL) AS open_flag
            FROM accounts a

@@ -89,3 +89,103 @@ async fn importing_the_same_files_twice_changes_nothing() {
     assert_eq!((paid, status.as_str()), (40_000, "paid"));
     assert_eq!(count(&app, "contacts").await, 4);
 }
+
+/// The invoice table's indexes and constraints, as Postgres prints them.
+async fn invoice_schema(app: &dunbot::app::App) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'invoices'
+         UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'invoices'::regclass
+         ORDER BY 1",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_bulk_load_leaves_the_same_indexes_and_constraints() {
+    use dunbot::domain::money::{Currency, Money};
+    use dunbot::import::InvoiceRow;
+    use dunbot::store::import;
+    let (app, _db) = app().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let before = invoice_schema(&app).await;
+    assert!(before.len() >= 6, "{before:?}");
+    let rows: Vec<InvoiceRow> = (0..300)
+        .map(|i| InvoiceRow {
+            line: i + 2,
+            account: "ACME-001".into(),
+            invoice: format!("BULK-{i:04}"),
+            issued: d("2026-10-01"),
+            due: d("2026-11-01"),
+            amount: Money::new(1000 + i as i64, Currency::USD),
+        })
+        .collect();
+    let existing = count(&app, "invoices").await;
+    let mut tx = app.store.begin().await.unwrap();
+    let n = import::invoices_with_bulk_min(&mut tx, &rows, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((n.inserted, n.unchanged), (300, 0));
+    assert_eq!(count(&app, "invoices").await, existing + 300);
+    assert_eq!(invoice_schema(&app).await, before, "rebuilt as migrated");
+
+    // The same rows again go the staged way: known numbers with the same values are skipped.
+    let mut tx = app.store.begin().await.unwrap();
+    let n = import::invoices_with_bulk_min(&mut tx, &rows, 100)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((n.inserted, n.unchanged), (0, 300));
+    // The rebuilt foreign key holds.
+    let orphan = sqlx::query(
+        "INSERT INTO invoices (account_id, number, issued, due, amount_minor, currency)
+         VALUES (-1, 'ORPHAN', '2026-01-01', '2026-02-01', 1, 'USD')",
+    )
+    .execute(&app.store.pool)
+    .await;
+    assert!(orphan.is_err(), "the account foreign key is back");
+}
+
+async fn late_paid(app: &dunbot::app::App, code: &str) -> i32 {
+    sqlx::query_scalar("SELECT late_paid_count FROM accounts WHERE code = $1")
+        .bind(code)
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_track_record_counts_invoices_paid_late_once() {
+    let (app, _db) = app().await;
+    // INV-1001 (due 13 Nov) paid late in two parts; INV-1002 (due 26 Nov) paid early in part.
+    let payments = "account,invoice,paid_on,amount,currency,reference\n\
+        ACME-001,INV-1001,2026-11-10,250.00,USD,W-1\n\
+        ACME-001,INV-1001,2026-11-18,1000.00,USD,W-2\n\
+        ACME-001,INV-1002,2026-11-20,100.00,USD,W-3\n\
+        BOLT-001,INV-2001,2026-10-01,5000.00,USD,W-4\n";
+    seed(&app, CUSTOMERS, INVOICES, Some(payments)).await;
+    assert_eq!(
+        late_paid(&app, "ACME-001").await,
+        1,
+        "paid in full after due"
+    );
+    assert_eq!(late_paid(&app, "BOLT-001").await, 0, "paid before due");
+    // The same file again, and an invoice reopened: the count follows the invoices.
+    let dir = tempdir();
+    let path = dir.join("payments.csv");
+    std::fs::write(&path, payments).unwrap();
+    import_file(&app, ImportKind::Payments, &path)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(late_paid(&app, "ACME-001").await, 1);
+    sqlx::query("UPDATE invoices SET status = 'open', paid_on = NULL WHERE number = 'INV-1001'")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(late_paid(&app, "ACME-001").await, 0);
+}
