@@ -83,15 +83,16 @@ pub async fn search_accounts(
     .await
 }
 
+/// Numbers are stored upper-cased (as imports write them), so the lookup uses the unique index.
 pub async fn invoice_by_number(
     conn: &mut PgConnection,
     number: &str,
 ) -> Result<Option<Invoice>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, account_id, number, issued, due, amount_minor, paid_minor, currency, status
-           FROM invoices WHERE upper(number) = upper($1)",
+           FROM invoices WHERE number = $1",
     )
-    .bind(number.trim())
+    .bind(number.trim().to_ascii_uppercase())
     .fetch_optional(conn)
     .await
 }
