@@ -96,13 +96,18 @@ impl Currency {
     /// Case-insensitive ISO 4217 code from the known list; unknown codes are refused.
     pub fn parse(code: &str) -> Result<Currency, MoneyError> {
         let t = code.trim();
-        let upper = t.to_ascii_uppercase();
-        KNOWN
-            .iter()
-            .find(|(c, _)| *c == upper)
-            .map(|(c, _)| {
-                let b = c.as_bytes();
-                Currency([b[0], b[1], b[2]])
+        // Without allocating: an import parses one currency per row.
+        let upper: Option<[u8; 3]> = t
+            .as_bytes()
+            .try_into()
+            .ok()
+            .map(|b: [u8; 3]| b.map(|c| c.to_ascii_uppercase()));
+        upper
+            .and_then(|u| {
+                KNOWN
+                    .binary_search_by(|(c, _)| c.as_bytes().cmp(&u[..]))
+                    .ok()
+                    .map(|_| Currency(u))
             })
             .ok_or_else(|| {
                 invalid(format!(
@@ -517,6 +522,11 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn known_codes_are_sorted_for_binary_search() {
+        assert!(super::KNOWN.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
     use super::*;
 
     fn cur(code: &str) -> Currency {
