@@ -31,6 +31,11 @@ async fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--list") {
         return Ok(());
     }
+    // RUST_LOG=dunbot=info shows where the import's time goes.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     let customers = env_usize("BENCH_CUSTOMERS", 100_000);
     let invoices = env_usize("BENCH_INVOICES", 1_000_000);
     let admin = std::env::var("TEST_DATABASE_URL")
@@ -97,14 +102,14 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
         }
     }
 
-    // Import vs COPY of the same file, alternating, best of two each.
+    // Import vs COPY of the same file, alternating, best of three each.
     let mut conn = store.pool.acquire().await?;
     sqlx::query("CREATE TABLE copy_baseline (account text, invoice text, issued date, due date, amount numeric, currency text)")
         .execute(&mut *conn)
         .await?;
     let bytes = std::fs::read(&csv)?;
     let (mut copy_t, mut import_t) = (Vec::new(), Vec::new());
-    for round in 0..2 {
+    for round in 0..3 {
         sqlx::query("TRUNCATE copy_baseline")
             .execute(&mut *conn)
             .await?;

@@ -83,6 +83,83 @@ impl Fields<'_> {
     }
 }
 
+/// A CSV file read record by record, each record checked by a row function.
+struct Records<R: Read> {
+    rdr: csv::Reader<R>,
+    index: HashMap<String, usize>,
+    // One record buffer for the whole file: a million-row import allocates per row only what it keeps.
+    rec: csv::StringRecord,
+    line: u64,
+}
+
+impl<R: Read> Records<R> {
+    /// Reads the header; names the required columns it lacks.
+    fn open(input: R, required: &[&str]) -> Result<Records<R>, Vec<RowError>> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(input);
+        let headers = rdr.headers().map_err(|e| {
+            vec![RowError {
+                line: 1,
+                reason: format!("cannot read the header: {e}"),
+            }]
+        })?;
+        let index: HashMap<String, usize> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.to_ascii_lowercase(), i))
+            .collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|c| !index.contains_key(*c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(vec![RowError {
+                line: 1,
+                reason: format!(
+                    "the header lacks {}; it must start with: {}",
+                    missing.join(", "),
+                    required.join(",")
+                ),
+            }]);
+        }
+        Ok(Records {
+            rdr,
+            index,
+            rec: csv::StringRecord::new(),
+            line: 1,
+        })
+    }
+
+    /// The next record through `row`; `None` at the end of the file.
+    fn next_with<T>(
+        &mut self,
+        row: impl FnOnce(u64, &Fields) -> Result<T, String>,
+    ) -> Option<Result<T, RowError>> {
+        self.line += 1;
+        let line = self.line;
+        match self.rdr.read_record(&mut self.rec) {
+            Ok(false) => None,
+            Err(e) => Some(Err(RowError {
+                line,
+                reason: format!("not valid CSV: {e}"),
+            })),
+            Ok(true) => Some(
+                row(
+                    line,
+                    &Fields {
+                        index: &self.index,
+                        rec: &self.rec,
+                    },
+                )
+                .map_err(|reason| RowError { line, reason }),
+            ),
+        }
+    }
+}
+
 /// Reads the header and every record, handing each to `row` with a column lookup. Collects all
 /// errors rather than stopping at the first.
 fn read<R: Read, T>(
@@ -90,62 +167,13 @@ fn read<R: Read, T>(
     required: &[&str],
     mut row: impl FnMut(u64, &Fields) -> Result<T, String>,
 ) -> Result<Vec<T>, Vec<RowError>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(input);
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            return Err(vec![RowError {
-                line: 1,
-                reason: format!("cannot read the header: {e}"),
-            }]);
-        }
-    };
-    let index: HashMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.to_ascii_lowercase(), i))
-        .collect();
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|c| !index.contains_key(*c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(vec![RowError {
-            line: 1,
-            reason: format!(
-                "the header lacks {}; it must start with: {}",
-                missing.join(", "),
-                required.join(",")
-            ),
-        }]);
-    }
+    let mut records = Records::open(input, required)?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    // One record buffer for the whole file: a million-row import allocates per row only what it keeps.
-    let mut rec = csv::StringRecord::new();
-    let mut line = 1;
-    loop {
-        line += 1;
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Err(e) => errors.push(RowError {
-                line,
-                reason: format!("not valid CSV: {e}"),
-            }),
-            Ok(true) => match row(
-                line,
-                &Fields {
-                    index: &index,
-                    rec: &rec,
-                },
-            ) {
-                Ok(r) => rows.push(r),
-                Err(reason) => errors.push(RowError { line, reason }),
-            },
+    while let Some(r) = records.next_with(&mut row) {
+        match r {
+            Ok(r) => rows.push(r),
+            Err(e) => errors.push(e),
         }
     }
     if rows.is_empty() && errors.is_empty() {
@@ -269,29 +297,47 @@ pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
 }
 
+fn invoice_row(line: u64, f: &Fields) -> Result<InvoiceRow, String> {
+    let issued = date(f, "issued")?;
+    let due = date(f, "due")?;
+    if due < issued {
+        return Err(format!("due {due} is before issued {issued}"));
+    }
+    let cur = currency(f)?;
+    Ok(InvoiceRow {
+        line,
+        account: code(f, "account")?,
+        invoice: code(f, "invoice")?,
+        issued,
+        due,
+        amount: amount(f, cur)?,
+    })
+}
+
 pub fn invoices<R: Read>(input: R) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
-    let rows = read(input, INVOICE_COLUMNS, |line, f| {
-        let issued = date(f, "issued")?;
-        let due = date(f, "due")?;
-        if due < issued {
-            return Err(format!("due {due} is before issued {issued}"));
-        }
-        let cur = currency(f)?;
-        Ok(InvoiceRow {
-            line,
-            account: code(f, "account")?,
-            invoice: code(f, "invoice")?,
-            issued,
-            due,
-            amount: amount(f, cur)?,
-        })
-    })?;
+    let rows = read(input, INVOICE_COLUMNS, invoice_row)?;
     let dup = duplicates(
         &rows,
         |r| (Cow::from(r.invoice.as_str()), r.line),
         "invoice",
     );
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+/// An invoice file row by row, for loads too large to hold twice. Each row is checked as in
+/// `invoices`, but duplicates within the file are left to the ledger's unique key.
+pub struct InvoiceRows<R: Read>(Records<R>);
+
+impl<R: Read> Iterator for InvoiceRows<R> {
+    type Item = Result<InvoiceRow, RowError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_with(invoice_row)
+    }
+}
+
+/// Reads the header of an invoice file; the rows follow from the iterator.
+pub fn invoice_rows<R: Read>(input: R) -> Result<InvoiceRows<R>, Vec<RowError>> {
+    Records::open(input, INVOICE_COLUMNS).map(InvoiceRows)
 }
 
 pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {

@@ -117,6 +117,31 @@ pub enum ImportKind {
     Payments,
 }
 
+/// A large first load streams into the ledger as it is read; anything unusual in it (or a
+/// smaller file) takes the careful path, which reads every row first and says what is wrong.
+async fn import_invoices(
+    tx: &mut sqlx::PgConnection,
+    path: &std::path::Path,
+) -> Result<Result<import::ImportCount, Vec<RowError>>> {
+    let bytes: std::sync::Arc<[u8]> = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
+        .into();
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+    if import::bulk_worthwhile(tx, lines).await?
+        && let Ok(rows) = crate::import::invoice_rows(std::io::Cursor::new(bytes.clone()))
+        && let Some(n) = import::bulk_invoices(tx, rows).await?
+    {
+        return Ok(Ok(import::ImportCount {
+            inserted: n,
+            unchanged: 0,
+        }));
+    }
+    Ok(match crate::import::invoices(&bytes[..]) {
+        Ok(rows) => import::invoices(tx, &rows).await?,
+        Err(e) => Err(e),
+    })
+}
+
 /// Validates the whole file, then writes it in one transaction with its action row. Returns
 /// `Err(rows)` when any row is bad (nothing written).
 pub async fn import_file(
@@ -133,10 +158,7 @@ pub async fn import_file(
             Ok(rows) => import::customers(&mut tx, &rows).await?,
             Err(e) => Err(e),
         },
-        ImportKind::Invoices => match crate::import::invoices(reader) {
-            Ok(rows) => import::invoices(&mut tx, &rows).await?,
-            Err(e) => Err(e),
-        },
+        ImportKind::Invoices => import_invoices(&mut tx, path).await?,
         ImportKind::Payments => match crate::import::payments(reader) {
             Ok(rows) => import::payments(&mut tx, &rows).await?,
             Err(e) => Err(e),

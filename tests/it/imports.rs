@@ -90,11 +90,14 @@ async fn importing_the_same_files_twice_changes_nothing() {
     assert_eq!(count(&app, "contacts").await, 4);
 }
 
-/// The invoice table's indexes and constraints, as Postgres prints them.
+/// The invoice table's indexes, constraints and triggers, and the keys that point at it, as
+/// Postgres prints them.
 async fn invoice_schema(app: &dunbot::app::App) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT indexdef FROM pg_indexes WHERE tablename = 'invoices'
-         UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'invoices'::regclass
+         UNION ALL SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+                    WHERE conrelid = 'invoices'::regclass OR confrelid = 'invoices'::regclass
+         UNION ALL SELECT tgname || ' ' || tgenabled::text FROM pg_trigger WHERE tgrelid = 'invoices'::regclass AND NOT tgisinternal
          ORDER BY 1",
     )
     .fetch_all(&app.store.pool)
@@ -110,7 +113,7 @@ async fn a_bulk_load_leaves_the_same_indexes_and_constraints() {
     let (app, _db) = app().await;
     seed(&app, CUSTOMERS, INVOICES, None).await;
     let before = invoice_schema(&app).await;
-    assert!(before.len() >= 6, "{before:?}");
+    assert!(before.len() >= 14, "{before:?}");
     let rows: Vec<InvoiceRow> = (0..300)
         .map(|i| InvoiceRow {
             line: i + 2,
@@ -123,23 +126,27 @@ async fn a_bulk_load_leaves_the_same_indexes_and_constraints() {
         .collect();
     let existing = count(&app, "invoices").await;
     let mut tx = app.store.begin().await.unwrap();
-    let n = import::invoices_with_bulk_min(&mut tx, &rows, 100)
+    let n = import::bulk_invoices(&mut tx, rows.clone().into_iter().map(Ok))
         .await
-        .unwrap()
         .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!((n.inserted, n.unchanged), (300, 0));
+    assert_eq!(n, Some(300));
     assert_eq!(count(&app, "invoices").await, existing + 300);
     assert_eq!(invoice_schema(&app).await, before, "rebuilt as migrated");
 
-    // The same rows again go the staged way: known numbers with the same values are skipped.
+    // The same rows again: the bulk load gives up, having written nothing and left the schema
+    // whole, and the staged way skips known numbers with the same values.
     let mut tx = app.store.begin().await.unwrap();
-    let n = import::invoices_with_bulk_min(&mut tx, &rows, 100)
+    let n = import::bulk_invoices(&mut tx, rows.clone().into_iter().map(Ok))
         .await
-        .unwrap()
         .unwrap();
+    assert_eq!(n, None);
+    assert_eq!(invoice_schema(&app).await.len(), before.len());
+    let n = import::invoices(&mut tx, &rows).await.unwrap().unwrap();
     tx.commit().await.unwrap();
     assert_eq!((n.inserted, n.unchanged), (0, 300));
+    assert_eq!(count(&app, "invoices").await, existing + 300);
+    assert_eq!(invoice_schema(&app).await, before);
     // The rebuilt foreign key holds.
     let orphan = sqlx::query(
         "INSERT INTO invoices (account_id, number, issued, due, amount_minor, currency)
@@ -188,4 +195,81 @@ async fn the_track_record_counts_invoices_paid_late_once() {
         .await
         .unwrap();
     assert_eq!(late_paid(&app, "ACME-001").await, 0);
+}
+
+/// A first load large enough to stream (`BULK_MIN_ROWS`): a bad row deep in it imports nothing
+/// and is named like any other; fixed, the whole file loads and the schema is as migrated.
+#[tokio::test]
+async fn a_large_first_load_streams_and_a_bad_row_in_it_still_imports_nothing() {
+    use dunbot::store::import::BULK_MIN_ROWS;
+    let (app, _db) = app().await;
+    let dir = tempdir();
+    let path = dir.join("customers.csv");
+    std::fs::write(&path, CUSTOMERS).unwrap();
+    import_file(&app, ImportKind::Customers, &path)
+        .await
+        .unwrap()
+        .unwrap();
+    let before = invoice_schema(&app).await;
+    let rows = BULK_MIN_ROWS + 1;
+    let bad_line = rows as u64 - 7;
+    let file = |account_on_bad_line: &str| {
+        let mut s = String::from("account,invoice,issued,due,amount,currency\n");
+        for i in 0..rows {
+            let line = i as u64 + 2;
+            let account = if line == bad_line {
+                account_on_bad_line
+            } else {
+                "ACME-001"
+            };
+            s.push_str(&format!(
+                "{account},L-{i:06},2026-10-01,2026-11-{:02},{}.{:02},USD\n",
+                1 + i % 28,
+                10 + i % 900,
+                i % 100
+            ));
+        }
+        s
+    };
+    let path = dir.join("first-load.csv");
+    std::fs::write(&path, file("NOPE-001")).unwrap();
+    let errors = import_file(&app, ImportKind::Invoices, &path)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, bad_line);
+    assert!(errors[0].reason.contains("NOPE-001"), "{errors:?}");
+    assert_eq!(count(&app, "invoices").await, 0);
+    assert_eq!(invoice_schema(&app).await, before);
+
+    std::fs::write(&path, file("ACME-001")).unwrap();
+    let n = import_file(&app, ImportKind::Invoices, &path)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((n.inserted, n.unchanged), (rows as u64, 0));
+    assert_eq!(count(&app, "invoices").await, rows as i64);
+    assert_eq!(invoice_schema(&app).await, before, "rebuilt as migrated");
+    let (sum, last_due): (i64, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT sum(amount_minor)::int8, max(due) FROM invoices WHERE number >= 'L-049990'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    let want: i64 = (49_990..rows)
+        .map(|i| ((10 + i % 900) * 100 + i % 100) as i64)
+        .sum();
+    let want_due = (49_990..rows).map(|i| 1 + i % 28).max().unwrap();
+    assert_eq!(
+        (sum, last_due),
+        (want, d(&format!("2026-11-{want_due:02}")))
+    );
+
+    // The same file again is not a first load any more: known invoices, nothing changes.
+    let n = import_file(&app, ImportKind::Invoices, &path)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((n.inserted, n.unchanged), (0, rows as u64));
 }
