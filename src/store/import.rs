@@ -2,6 +2,8 @@
 //! against the ledger there (unknown accounts, currency mismatches) and then inserted with
 //! `ON CONFLICT DO NOTHING`, so importing the same file twice changes nothing.
 use super::copy_binary::BinaryRows;
+use super::is_unique_violation;
+use crate::domain::money::Currency;
 use crate::import::{CustomerRow, InvoiceRow, PaymentRow, RowError};
 use sqlx::{AssertSqlSafe, PgConnection};
 use std::collections::HashMap;
@@ -301,18 +303,18 @@ const CHUNK_BYTES: usize = 1 << 20;
 fn encode_invoice(
     data: &mut BinaryRows,
     r: &InvoiceRow,
-    accounts: &HashMap<String, (i64, String)>,
+    accounts: &HashMap<String, (i64, Currency)>,
 ) -> bool {
-    let currency = r.amount.currency.code();
+    let currency = r.amount.currency;
     match accounts.get(&r.account) {
-        Some((id, cur)) if cur == currency => {
+        Some((id, cur)) if *cur == currency => {
             data.row(6)
                 .int8(*id)
                 .text(&r.invoice)
                 .date(r.issued)
                 .date(r.due)
                 .int8(r.amount.minor)
-                .text(currency);
+                .text(currency.code());
             true
         }
         _ => false,
@@ -322,22 +324,18 @@ fn encode_invoice(
 /// Files of fewer rows keep the indexes up to date as they go.
 pub const BULK_MIN_ROWS: usize = 50_000;
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
-}
-
 /// `code → (id, currency)` for every account: a file names most of them in a bulk load, and
 /// the ledger holds far fewer accounts than invoices.
 async fn account_ids(
     conn: &mut PgConnection,
-) -> Result<HashMap<String, (i64, String)>, sqlx::Error> {
+) -> Result<HashMap<String, (i64, Currency)>, sqlx::Error> {
     let found: Vec<(String, i64, String)> =
         sqlx::query_as("SELECT code, id, currency::text FROM accounts")
             .fetch_all(&mut *conn)
             .await?;
     Ok(found
         .into_iter()
-        .map(|(code, id, cur)| (code, (id, cur)))
+        .filter_map(|(code, id, cur)| Some((code, (id, Currency::parse(&cur).ok()?))))
         .collect())
 }
 
