@@ -1,0 +1,5 @@
+//! The Discord edge: renders messages as embeds and buttons, verifies and answers
+//! interactions (gateway or HTTP), registers `/ar` from `commands/`, and delivers `chat`
+//! outbox rows to `discord:` channels. It translates; `app::App::handle` decides.
+pub mod custom_id;
+pub mod render;
