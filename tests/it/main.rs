@@ -3,6 +3,8 @@ mod support;
 
 mod actions_log;
 mod commands;
+mod discord_http;
+mod fake_discord;
 mod idempotency;
 mod imports;
 mod lifecycle;

@@ -1,5 +1,12 @@
 //! The Discord edge: renders messages as embeds and buttons, verifies and answers
 //! interactions (gateway or HTTP), registers `/ar` from `commands/`, and delivers `chat`
 //! outbox rows to `discord:` channels. It translates; `app::App::handle` decides.
+pub mod config;
 pub mod custom_id;
+pub mod endpoint;
+pub mod interactions;
 pub mod render;
+pub mod verify;
+
+pub use config::{DiscordConfig, Mode};
+pub use interactions::Discord;
