@@ -3,6 +3,8 @@ mod support;
 
 mod actions_log;
 mod commands;
+mod discord_e2e;
+mod discord_gateway;
 mod discord_http;
 mod fake_discord;
 mod idempotency;

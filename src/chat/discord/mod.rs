@@ -3,8 +3,11 @@
 //! outbox rows to `discord:` channels. It translates; `app::App::handle` decides.
 pub mod config;
 pub mod custom_id;
+pub mod deliver;
 pub mod endpoint;
+pub mod gateway;
 pub mod interactions;
+pub mod register;
 pub mod render;
 pub mod verify;
 

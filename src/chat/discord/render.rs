@@ -131,6 +131,15 @@ pub fn render(msg: &Message) -> Vec<Post> {
 }
 
 pub fn render_with(msg: &Message, limits: &Limits) -> Vec<Post> {
+    // A plain reply (one paragraph, the same as its summary) reads best as plain content.
+    if let [Block::Text { text }] = msg.blocks.as_slice()
+        && *text == msg.text
+        && len(&markup(text)) <= limits.content
+    {
+        let mut post = Post::new();
+        post.content = markup(text);
+        return vec![post];
+    }
     let mut b = Builder {
         l: *limits,
         posts: vec![Post::new()],
@@ -538,6 +547,14 @@ mod tests {
         assert_eq!(posts.len(), 2, "{:?}", posts.iter().map(Post::embed_chars));
         assert!(posts[0].embeds[0].title.as_ref().unwrap().ends_with('…'));
         assert_eq!(len(&posts[0].content), 2000);
+    }
+
+    #[test]
+    fn a_plain_reply_is_plain_content() {
+        let posts = render(&Message::channel("*Offer 3* approved by Maria."));
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].content, "**Offer 3** approved by Maria.");
+        assert!(posts[0].embeds.is_empty() && posts[0].components.is_empty());
     }
 
     #[test]
