@@ -219,3 +219,65 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
     );
     r.stop().await;
 }
+
+#[tokio::test]
+async fn log_promise_opens_a_form_and_its_submission_logs_the_promise() {
+    let r = Running::start(|_| {}).await;
+    let carla = || member(CARLA, "carla", &[COLLECTOR_ROLE]);
+    let digest_line = json!({"content": "digest", "embeds": [], "components": []});
+    r.fake.interaction(press(
+        6001,
+        CHANNEL,
+        carla(),
+        "f:1:promise ACME-001",
+        posted_message(990_002, CHANNEL, &digest_line),
+    ));
+    r.fake
+        .wait_for("the modal", |c| {
+            c.iter().any(|c| c.path.contains("/interactions/6001/"))
+        })
+        .await;
+    let modal = callback(&r.fake, 6001);
+    assert_eq!(modal["type"], 9, "{modal}");
+    assert_eq!(modal["data"]["custom_id"], "m:promise ACME-001");
+    let fields: Vec<&str> = modal["data"]["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["components"][0]["custom_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["amount", "date", "note"]);
+    assert_eq!(
+        count(&r.app, "promises").await,
+        0,
+        "opening the form writes nothing"
+    );
+
+    r.fake.interaction(modal_submit(
+        6002,
+        CHANNEL,
+        carla(),
+        "m:promise ACME-001",
+        &[
+            ("amount", "1,250.00"),
+            ("date", "2026-11-27"),
+            ("note", "by wire, Jane"),
+        ],
+    ));
+    let body = edited(&r.fake, "token-6002").await;
+    assert_eq!(callback(&r.fake, 6002), json!({"type": 5}));
+    assert!(body.to_string().contains("ACME-001"), "{body}");
+    let (command, source): (String, String) = sqlx::query_as(
+        "SELECT details->>'command', details->>'source' FROM actions WHERE actor_platform = 'discord'",
+    )
+    .fetch_one(&r.app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        command,
+        "promise ACME-001 '1,250.00' 2026-11-27 'by wire, Jane'"
+    );
+    assert_eq!(source, "form");
+    assert_eq!(count(&r.app, "promises").await, 1);
+    r.stop().await;
+}

@@ -3,6 +3,7 @@ mod support;
 
 mod actions_log;
 mod commands;
+mod discord_deliver;
 mod discord_e2e;
 mod discord_gateway;
 mod discord_http;

@@ -82,7 +82,12 @@ impl DiscordChannel {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
-            match super::interactions::status(&err) {
+            let status = super::interactions::status(&err);
+            let err = match status {
+                Some(s) => format!("HTTP {s}: {err}"),
+                None => err.to_string(),
+            };
+            match status {
                 Some(429) if waits < self.max_waits => {
                     waits += 1;
                     tracing::warn!(%channel, "Discord rate limit (429); waiting it out");
@@ -93,7 +98,7 @@ impl DiscordChannel {
                     return Err(DeliveryError::Permanent(format!("Discord refused: {err}")));
                 }
                 // 5xx, or the network: Discord may be back soon.
-                _ => return Err(DeliveryError::Retry(err.to_string())),
+                _ => return Err(DeliveryError::Retry(err)),
             }
         }
     }
