@@ -7,6 +7,7 @@ mod discord_deliver;
 mod discord_e2e;
 mod discord_gateway;
 mod discord_http;
+mod discord_serve;
 mod fake_discord;
 mod idempotency;
 mod imports;

@@ -83,6 +83,18 @@ impl Discord {
 
     /// Decides the first response; the returned work (if any) must run after it is sent.
     pub async fn respond(self: &Arc<Self>, interaction: Interaction) -> Plan {
+        // Follow-ups need the application id; every interaction carries it.
+        let app_id = match &interaction {
+            Interaction::Command(c) | Interaction::Autocomplete(c) => Some(c.application_id),
+            Interaction::Component(c) => Some(c.application_id),
+            Interaction::Modal(m) => Some(m.application_id),
+            _ => None,
+        };
+        if let Some(id) = app_id
+            && self.http.application_id().is_none()
+        {
+            self.http.set_application_id(id);
+        }
         match interaction {
             Interaction::Ping(_) => Plan::now(json!({"type": 1})),
             Interaction::Command(c) => self.command(c),
