@@ -175,3 +175,55 @@ async fn a_failed_start_and_a_lost_connection_are_recovered() {
     assert!(!r.task.is_finished(), "the supervisor keeps running");
     r.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_command_is_told_to_the_person_alone_and_recorded() {
+    let r = Running::start(|_| {}).await;
+    // No dunbot role on this member: the promise is refused.
+    r.fake.interaction(slash(
+        4301,
+        CHANNEL,
+        member(333, "visitor", &[424242]),
+        "ar",
+        "promise",
+        &[
+            ("account", json!("ACME-001")),
+            ("amount", json!("500")),
+            ("date", json!("2026-11-27")),
+        ],
+    ));
+    let path = format!("/api/v10/webhooks/{APP_ID}/token-4301");
+    let calls = r
+        .fake
+        .wait_for("the ephemeral refusal", |c| {
+            c.iter().any(|c| c.method == "POST" && c.path == path)
+        })
+        .await;
+    let deleted = calls
+        .iter()
+        .position(|c| c.method == "DELETE" && c.path == format!("{path}/messages/@original"))
+        .expect("the public deferral is removed");
+    let told = calls
+        .iter()
+        .position(|c| c.method == "POST" && c.path == path)
+        .unwrap();
+    assert!(deleted < told);
+    let body = &calls[told].body;
+    assert_eq!(body["flags"], 64);
+    assert!(
+        body["content"]
+            .as_str()
+            .unwrap()
+            .contains("Only a collector or manager"),
+        "{body}"
+    );
+    assert!(!calls.iter().any(|c| c.method == "PATCH"));
+    let (actor, outcome): (String, String) =
+        sqlx::query_as("SELECT actor_id, outcome FROM actions WHERE actor_platform = 'discord'")
+            .fetch_one(&r.app.store.pool)
+            .await
+            .unwrap();
+    assert_eq!((actor.as_str(), outcome.as_str()), ("333", "refused"));
+    assert_eq!(count(&r.app, "promises").await, 0);
+    r.stop().await;
+}

@@ -280,3 +280,58 @@ async fn published_example_payloads_parse_and_route() {
     }
     assert_eq!(count(&s.app, "actions").await, actions_before);
 }
+
+#[tokio::test]
+async fn a_button_press_over_http_is_acknowledged_then_answered() {
+    let s = Setup::new().await;
+    let message = posted_message(
+        990_010,
+        CHANNEL,
+        &json!({"content": "digest", "embeds": [], "components": []}),
+    );
+    let ts = s.now.timestamp().to_string();
+    for (id, who, roles) in [(7001u64, 111u64, vec![COLLECTOR_ROLE]), (7002, 333, vec![])] {
+        let body = press(
+            id,
+            CHANNEL,
+            member(who, "someone", &roles),
+            "r:0:remind ACME-001",
+            message.clone(),
+        )
+        .to_string();
+        let (status, first) = post(&s.router, Some(&s.sign(&ts, &body)), Some(&ts), &body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(first, json!({"type": 6}));
+    }
+    let path = |id: u64| format!("/api/v10/webhooks/{APP_ID}/token-{id}");
+    let calls = s
+        .fake
+        .wait_for("both answers", |c| {
+            c.iter().any(|c| c.method == "POST" && c.path == path(7002))
+                && c.iter()
+                    .any(|c| c.method == "PATCH" && c.path.starts_with(&path(7001)))
+        })
+        .await;
+    // The reminder took effect: the pressed message shows it (the core's resolved line).
+    let edit = calls.iter().find(|c| c.method == "PATCH").unwrap();
+    assert_eq!(edit.path, format!("{}/messages/@original", path(7001)));
+    let line = edit.body["embeds"][0]["description"].as_str().unwrap();
+    assert!(
+        line.starts_with("✅ ") && line.contains("someone"),
+        "{line}"
+    );
+    // The person without a role is told alone.
+    let refused = &calls
+        .iter()
+        .find(|c| c.method == "POST" && c.path == path(7002))
+        .unwrap()
+        .body;
+    assert_eq!(refused["flags"], 64);
+    assert!(
+        refused["content"]
+            .as_str()
+            .unwrap()
+            .contains("Only a collector")
+    );
+    assert_eq!(count(&s.app, "reminders").await, 1);
+}
