@@ -38,9 +38,13 @@ impl Running {
         }
     }
 
+    /// Stops the client; it must end (shards shut down) rather than linger.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.task).await;
+        tokio::time::timeout(std::time::Duration::from_secs(5), self.task)
+            .await
+            .expect("the gateway client stops when asked")
+            .unwrap();
     }
 }
 

@@ -408,12 +408,9 @@ pub fn command_line(options: &[CommandDataOption]) -> Option<String> {
         let Some(v) = value(&opt.name).filter(|v| !v.trim().is_empty()) else {
             continue;
         };
+        // Quoted even for a rest option: an apostrophe in a note must not open a quote.
         line.push(' ');
-        if opt.rest {
-            line.push_str(v.trim());
-        } else {
-            line.push_str(&quote(v.trim()));
-        }
+        line.push_str(&quote(v.trim()));
     }
     for flag in &spec.flags {
         if value(&flag.name).as_deref() == Some("true") {
@@ -494,4 +491,47 @@ pub fn resolved_edit(c: &ComponentInteraction, resolved: &str) -> Value {
         .filter_map(|row| serde_json::to_value(row).ok())
         .collect();
     json!({"embeds": embeds, "components": rows, "allowed_mentions": {"parse": []}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(v: Value) -> Vec<CommandDataOption> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_slash_command_becomes_the_line_the_parser_reads() {
+        let opts = options(json!([{"name": "promise", "type": 1, "options": [
+            {"name": "date", "type": 3, "value": "fri"},
+            {"name": "account", "type": 3, "value": "ACME-001"},
+            {"name": "note", "type": 3, "value": "Jane's word, by wire"},
+            {"name": "amount", "type": 3, "value": "1,250.00"},
+        ]}]));
+        let line = command_line(&opts).unwrap();
+        assert_eq!(
+            line,
+            r#"promise ACME-001 '1,250.00' fri "Jane's word, by wire""#
+        );
+        let parsed =
+            crate::commands::parse_line(registry(), "ar", &line).expect("the parser reads it");
+        assert_eq!(parsed.get("note"), Some("Jane's word, by wire"));
+        assert_eq!(parsed.get("amount"), Some("1,250.00"));
+    }
+
+    #[test]
+    fn offers_are_integers_and_flags_become_switches() {
+        let opts = options(json!([{"name": "settle", "type": 1, "options": [
+            {"name": "offer", "type": 4, "value": 12},
+            {"name": "decision", "type": 3, "value": "approve"},
+        ]}]));
+        assert_eq!(command_line(&opts).unwrap(), "settle 12 approve");
+        let opts = options(json!([{"name": "remind", "type": 1, "options": [
+            {"name": "target", "type": 3, "value": "INV-1001"},
+            {"name": "force", "type": 5, "value": true},
+        ]}]));
+        assert_eq!(command_line(&opts).unwrap(), "remind INV-1001 --force");
+        assert_eq!(command_line(&options(json!([]))), None);
+    }
 }
