@@ -461,36 +461,84 @@ fn command_subject(command: &str) -> &str {
 /// The pressed message after its command took effect: the resolved line added to the last
 /// embed, and the row holding the pressed button gone (its choices no longer apply).
 pub fn resolved_edit(c: &ComponentInteraction, resolved: &str) -> Value {
-    let mut embeds = serde_json::to_value(&c.message.embeds).unwrap_or_else(|_| json!([]));
+    resolved_body(
+        serde_json::to_value(&c.message.embeds).unwrap_or_else(|_| json!([])),
+        serde_json::to_value(&c.message.components).unwrap_or_else(|_| json!([])),
+        &c.message.content,
+        &c.data.custom_id,
+        resolved,
+    )
+}
+
+/// `resolved_edit` over the message's JSON. The line goes on the last embed while the
+/// message stays within Discord's limits, else under the content.
+pub fn resolved_body(
+    mut embeds: Value,
+    rows: Value,
+    content: &str,
+    pressed: &str,
+    resolved: &str,
+) -> Value {
     let line = format!("✅ {resolved}");
-    match embeds.as_array_mut().and_then(|a| a.last_mut()) {
-        Some(last) => {
-            let desc = last["description"].as_str().unwrap_or_default();
-            let joined = if desc.is_empty() {
-                line
-            } else {
-                format!("{desc}\n{line}")
-            };
-            last["description"] = json!(truncate(&joined, render::LIMITS.description));
-        }
-        None => embeds = json!([{"description": line}]),
-    }
-    let rows: Vec<Value> = c
-        .message
-        .components
-        .iter()
-        .filter(|row| {
-            !row.components.iter().any(|b| match b {
-                ActionRowComponent::Button(b) => matches!(
-                    &b.data,
-                    serenity::all::ButtonKind::NonLink { custom_id, .. } if *custom_id == c.data.custom_id
-                ),
-                _ => false,
-            })
+    let total: usize = embeds
+        .as_array()
+        .map(|a| a.iter().map(embed_chars).sum())
+        .unwrap_or(0);
+    let mut body = json!({"allowed_mentions": {"parse": []}});
+    let fits_embed = embeds.as_array().is_some_and(|a| {
+        a.last().is_some_and(|last| {
+            let desc = render::len(last["description"].as_str().unwrap_or_default());
+            desc + 1 + render::len(&line) <= render::LIMITS.description
+                && total + 1 + render::len(&line) <= render::LIMITS.embed_total
         })
-        .filter_map(|row| serde_json::to_value(row).ok())
+    });
+    if fits_embed {
+        let last = embeds
+            .as_array_mut()
+            .and_then(|a| a.last_mut())
+            .expect("an embed");
+        let desc = last["description"].as_str().unwrap_or_default();
+        last["description"] = json!(if desc.is_empty() {
+            line
+        } else {
+            format!("{desc}\n{line}")
+        });
+    } else if embeds.as_array().is_none_or(|a| a.is_empty()) {
+        embeds = json!([{"description": truncate(&line, render::LIMITS.description)}]);
+    } else {
+        let joined = if content.is_empty() {
+            line
+        } else {
+            format!("{content}\n{line}")
+        };
+        body["content"] = json!(truncate(&joined, render::LIMITS.content));
+    }
+    let rows: Vec<Value> = rows
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|row| {
+            !row["components"]
+                .as_array()
+                .is_some_and(|bs| bs.iter().any(|b| b["custom_id"] == pressed))
+        })
         .collect();
-    json!({"embeds": embeds, "components": rows, "allowed_mentions": {"parse": []}})
+    body["embeds"] = embeds;
+    body["components"] = json!(rows);
+    body
+}
+
+fn embed_chars(e: &Value) -> usize {
+    let s = |v: &Value| render::len(v.as_str().unwrap_or_default());
+    s(&e["title"])
+        + s(&e["description"])
+        + s(&e["footer"]["text"])
+        + s(&e["author"]["name"])
+        + e["fields"]
+            .as_array()
+            .map(|f| f.iter().map(|f| s(&f["name"]) + s(&f["value"])).sum())
+            .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -533,5 +581,37 @@ mod tests {
         ]}]));
         assert_eq!(command_line(&opts).unwrap(), "remind INV-1001 --force");
         assert_eq!(command_line(&options(json!([]))), None);
+    }
+
+    fn row(ids: &[&str]) -> Value {
+        json!({"type": 1, "components": ids.iter().map(|id| json!({"type": 2, "style": 1, "label": "x", "custom_id": id})).collect::<Vec<_>>()})
+    }
+
+    #[test]
+    fn a_resolved_press_drops_its_row_and_shows_the_line() {
+        let rows = json!([
+            row(&["r:0:settle 1 approve", "r:1:settle 1 reject"]),
+            row(&["r:2:remind A"])
+        ]);
+        let body = resolved_body(
+            json!([{"title": "Offers", "description": "• Offer 1"}]),
+            rows.clone(),
+            "",
+            "r:0:settle 1 approve",
+            "Approved by Maria at 10:42 UTC",
+        );
+        assert_eq!(
+            body["embeds"][0]["description"],
+            "• Offer 1\n✅ Approved by Maria at 10:42 UTC"
+        );
+        assert_eq!(body["components"], json!([row(&["r:2:remind A"])]));
+        assert!(body.get("content").is_none());
+
+        // A full embed: the line goes under the content instead, within its limit.
+        let full = json!([{"description": "x".repeat(4090)}]);
+        let body = resolved_body(full.clone(), rows, "Digest", "r:2:remind A", "Reminded");
+        assert_eq!(body["embeds"], full);
+        assert_eq!(body["content"], "Digest\n✅ Reminded");
+        assert_eq!(body["components"].as_array().unwrap().len(), 1);
     }
 }
