@@ -116,11 +116,12 @@ async fn run_once(
     if let Some(id) = discord.config.application_id {
         http.set_application_id(ApplicationId::new(id));
     }
+    // Interactions arrive without any intent; none keeps guild and message events away.
     let handler = Handler {
         discord: discord.clone(),
         registered: AtomicBool::new(false),
     };
-    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::empty())
         .event_handler(handler)
         .await?;
     let shards = client.shard_manager.clone();

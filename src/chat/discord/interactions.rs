@@ -211,15 +211,19 @@ impl Discord {
             .autocomplete()
             .map(|o| o.value.to_string())
             .unwrap_or_default();
-        let found = match self.app.store.pool.acquire().await {
-            Ok(mut conn) => crate::store::ledger::search_accounts(&mut conn, &typed, 25)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = ?e, "account autocomplete failed");
-                    vec![]
-                }),
-            Err(e) => {
-                tracing::error!(error = ?e, "account autocomplete: no connection");
+        // Suggestions must arrive within Discord's 3 seconds; a slow database gets none.
+        let search = async {
+            let mut conn = self.app.store.pool.acquire().await?;
+            crate::store::ledger::search_accounts(&mut conn, &typed, 25).await
+        };
+        let found = match tokio::time::timeout(Duration::from_secs(2), search).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::error!(error = ?e, "account autocomplete failed");
+                vec![]
+            }
+            Err(_) => {
+                tracing::warn!("account autocomplete timed out");
                 vec![]
             }
         };
