@@ -50,7 +50,12 @@ impl Running {
 
 #[tokio::test]
 async fn gateway_registers_ar_and_defers_then_edits_a_command() {
-    let r = Running::start(|_| {}).await;
+    // Discord rate-limits the first response and the edit once each: both are waited out.
+    let r = Running::start(|fake| {
+        fake.fail_next("POST", "/api/v10/interactions/4001/", 429);
+        fake.fail_next("PATCH", "/api/v10/webhooks/", 429);
+    })
+    .await;
     let calls = r
         .fake
         .wait_for("command registration", |c| {
@@ -74,6 +79,7 @@ async fn gateway_registers_ar_and_defers_then_edits_a_command() {
     let identify = r.fake.inner.gateway_in.lock().unwrap()[0].clone();
     assert_eq!(identify["op"], 2);
     assert_eq!(identify["d"]["token"], "Bot fake-token");
+    assert_eq!(identify["d"]["intents"], 0, "interactions need no intents");
 
     r.fake.interaction(slash(
         4001,
@@ -101,7 +107,18 @@ async fn gateway_registers_ar_and_defers_then_edits_a_command() {
         format!("/api/v10/webhooks/{APP_ID}/token-4001/messages/@original")
     );
     assert!(edit.body.to_string().contains("Acme Corp"), "{}", edit.body);
-    let callback_at = calls.iter().position(|c| c.method == "POST").unwrap();
+    let callbacks = r.fake.calls_to("POST", "/interactions/4001/");
+    assert_eq!(callbacks.len(), 2, "the 429, then the deferral again");
+    let calls = r
+        .fake
+        .wait_for("the edit after its 429", |c| {
+            c.iter().filter(|c| c.method == "PATCH").count() == 2
+        })
+        .await;
+    let callback_at = calls
+        .iter()
+        .rposition(|c| c.method == "POST" && c.path.contains("/interactions/"))
+        .unwrap();
     let edit_at = calls.iter().position(|c| c.method == "PATCH").unwrap();
     assert!(callback_at < edit_at, "deferred before edited");
     r.stop().await;

@@ -39,13 +39,12 @@ impl EventHandler for Handler {
         let id = interaction.id();
         let token = interaction.token().to_string();
         let plan = self.discord.respond(interaction).await;
-        if let Err(e) = self
-            .discord
-            .http
-            .create_interaction_response(id, &token, &plan.first, vec![])
-            .await
-        {
-            tracing::error!(error = %e, interaction = %id, "Discord: the first response failed");
+        let d = &self.discord;
+        let first = d.patient("the first response", false, || {
+            d.http
+                .create_interaction_response(id, &token, &plan.first, vec![])
+        });
+        if first.await.is_none() {
             return;
         }
         if let Some(then) = plan.then {

@@ -188,10 +188,10 @@ impl Discord {
             let out = me.app.handle(inv).await;
             let posts = render::render(&out.reply);
             if out.refused && !private {
-                me.log(
-                    "delete deferred response",
-                    me.http.delete_original_interaction_response(&token).await,
-                );
+                me.patient("deleting the deferred response", true, || {
+                    me.http.delete_original_interaction_response(&token)
+                })
+                .await;
                 me.followups(&token, &posts, true).await;
                 return;
             }
@@ -281,12 +281,11 @@ impl Discord {
         }
         if let Some(resolved) = &out.resolved {
             let edit = resolved_edit(c, resolved);
-            self.log(
-                "edit pressed message",
+            self.patient("editing the pressed message", false, || {
                 self.http
                     .edit_original_interaction_response(&c.token, &edit, vec![])
-                    .await,
-            );
+            })
+            .await;
             return;
         }
         let ephemeral = out.reply.visibility == Visibility::Ephemeral;
@@ -332,24 +331,13 @@ impl Discord {
     }
 
     /// Edits the deferred response. In HTTP mode the edit can overtake Discord's receipt of
-    /// the deferral (404 Unknown interaction), so a 404 is retried briefly.
+    /// the deferral (404 Unknown interaction), so a 404 is retried briefly too.
     async fn edit_original(&self, token: &str, post: &Post) {
-        for attempt in 0..4u32 {
-            match self
-                .http
+        self.patient("editing the deferred response", true, || {
+            self.http
                 .edit_original_interaction_response(token, post, vec![])
-                .await
-            {
-                Ok(_) => return,
-                Err(e) if status(&e) == Some(404) && attempt < 3 => {
-                    tokio::time::sleep(Duration::from_millis(150 * u64::from(attempt + 1))).await;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "Discord: editing the deferred response failed");
-                    return;
-                }
-            }
-        }
+        })
+        .await;
     }
 
     async fn followups(&self, token: &str, posts: &[Post], ephemeral: bool) {
@@ -358,18 +346,39 @@ impl Discord {
             if ephemeral {
                 body["flags"] = json!(EPHEMERAL);
             }
-            let sent = self
-                .http
-                .create_followup_message(token, &body, vec![])
-                .await;
-            self.log("follow-up message", sent);
+            self.patient("a follow-up message", true, || {
+                self.http.create_followup_message(token, &body, vec![])
+            })
+            .await;
         }
     }
 
-    fn log<T>(&self, what: &str, r: serenity::Result<T>) {
-        if let Err(e) = r {
-            tracing::error!(error = %e, "Discord: {what} failed");
+    /// Calls Discord, waiting out a 429 (and with `retry_404`, a not-yet-known interaction)
+    /// up to three times; a failure after that is logged, never silent.
+    pub async fn patient<T, F, Fut>(&self, what: &str, retry_404: bool, call: F) -> Option<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = serenity::Result<T>>,
+    {
+        for attempt in 1..=4u32 {
+            let e = match call().await {
+                Ok(v) => return Some(v),
+                Err(e) => e,
+            };
+            let code = status(&e);
+            let wait = match code {
+                Some(429) => self.config.retry_after_default * attempt,
+                Some(404) if retry_404 => Duration::from_millis(150 * u64::from(attempt)),
+                _ => Duration::ZERO,
+            };
+            if wait.is_zero() || attempt == 4 {
+                tracing::error!(error = %e, status = ?code, "Discord: {what} failed");
+                return None;
+            }
+            tracing::warn!(status = ?code, ?wait, "Discord: {what}: waiting before trying again");
+            tokio::time::sleep(wait).await;
         }
+        None
     }
 }
 
