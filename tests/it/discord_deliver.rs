@@ -162,3 +162,63 @@ async fn managers_get_the_offer_with_its_buttons_and_a_5xx_is_retried_later() {
         "the retry reuses the nonce"
     );
 }
+
+#[tokio::test]
+async fn a_real_digest_of_every_account_stays_within_discords_limits() {
+    use dunbot::chat::discord::render::{LIMITS, len, render};
+    let db = TestDb::new().await;
+    // Every entry listed (no top-N cut by the core): the edge alone must keep it postable.
+    let s = dunbot::config::Settings {
+        digest_top: 100_000,
+        ..settings()
+    };
+    let app = App::new(s, db.store.clone());
+    assert!(dunbot::demo::seed(&app, today(), 300, 7).await.unwrap());
+    let mut conn = app.store.pool.acquire().await.unwrap();
+    let snap = dunbot::digest::load(&mut conn, &app.settings, today())
+        .await
+        .unwrap();
+    let msg = dunbot::digest::render(&dunbot::digest::build(
+        &snap,
+        &app.settings,
+        today(),
+        None,
+        false,
+    ));
+    let items = msg
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, dunbot::chat::Block::Item { .. }))
+        .count();
+    assert!(items > 100, "a big digest: {items} entries");
+    let posts = render(&msg);
+    assert_eq!(posts.len(), LIMITS.max_posts);
+    let mut shown = 0;
+    for p in &posts {
+        assert!(len(&p.content) <= LIMITS.content);
+        assert!(p.embeds.len() <= LIMITS.embeds);
+        assert!(p.embed_chars() <= LIMITS.embed_total);
+        assert!(p.components.len() <= LIMITS.rows);
+        assert!(
+            p.buttons()
+                .all(|b| b.custom_id.len() <= 100 && len(&b.label) <= 80)
+        );
+        shown += p
+            .embeds
+            .iter()
+            .filter_map(|e| e.description.as_deref())
+            .flat_map(|d| d.lines())
+            .filter(|l| l.starts_with("• "))
+            .count();
+    }
+    let last = &posts.last().unwrap().content;
+    let omitted: usize = last
+        .split("…and ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Every entry is either shown or counted (the count also covers section lines).
+    assert!(shown + omitted >= items, "{shown} + {omitted} < {items}");
+}
