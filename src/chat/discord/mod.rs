@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod interactions;
 pub mod register;
 pub mod render;
+pub mod translate;
 pub mod verify;
 
 pub use config::{DiscordConfig, Mode};
