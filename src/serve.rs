@@ -8,7 +8,11 @@ use std::time::Duration;
 
 /// The deliverers this process can run, from its configuration.
 pub fn deliverers(_app: &App) -> Deliverers {
-    Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel))
+    let mut ds = Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel));
+    if let Some(d) = crate::chat::discord::deliverer_from_env() {
+        ds = ds.add("chat", d);
+    }
+    ds
 }
 
 pub async fn run(app: Arc<App>) -> Result<()> {
@@ -44,6 +48,7 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         Duration::from_secs(2),
         stop_rx.clone(),
     ));
+    let discord = crate::chat::discord::start_from_env(&app, stop_rx.clone())?;
     let http = {
         let app = app.clone();
         let addr = app.settings.http_addr.clone();
@@ -53,6 +58,9 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let (_, _, http) = tokio::join!(sched, worker, http);
+    if let Some(d) = discord {
+        let _ = d.await;
+    }
     if let Ok(Err(e)) = http {
         tracing::error!(error = ?e, "HTTP server stopped");
     }

@@ -1,5 +1,6 @@
 //! The platform-neutral message model, and one renderer per platform.
 pub mod console;
+pub mod discord;
 pub mod forms;
 pub mod message;
 

@@ -3,6 +3,12 @@ mod support;
 
 mod actions_log;
 mod commands;
+mod discord_deliver;
+mod discord_e2e;
+mod discord_gateway;
+mod discord_http;
+mod discord_serve;
+mod fake_discord;
 mod idempotency;
 mod imports;
 mod lifecycle;

@@ -1,0 +1,389 @@
+//! An interaction (slash command, button, modal, autocomplete) turned into an `Invocation`,
+//! and the core's `Outcome` turned back into Discord responses. The same code serves gateway
+//! and HTTP mode: `respond` returns the first response at once (Discord wants one within
+//! 3 seconds) and the work that follows it (the write, then editing the response).
+use super::config::DiscordConfig;
+use super::custom_id::{self, CustomId};
+use super::render::{self, Post, truncate};
+pub use super::translate::EPHEMERAL;
+use super::translate::{command_line, form_of, message_response, modal_response, resolved_edit};
+use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
+use crate::chat::Visibility;
+use crate::chat::forms::command_from_form;
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+use serenity::all::{
+    ActionRowComponent, CommandInteraction, ComponentInteraction, Interaction, Member,
+    ModalInteraction, User,
+};
+use serenity::http::Http;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Commands whose answer is for the person who asked (views); every other answer is posted
+/// for the channel, except refusals, which always go to the person alone.
+const PRIVATE_ANSWERS: &[&str] = &["help", "account", "aging", "digest"];
+
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The Discord edge: the core, the REST client, and what the platform vouches for.
+pub struct Discord {
+    pub app: Arc<App>,
+    pub config: DiscordConfig,
+    pub http: Arc<Http>,
+    /// The time an interaction is handled at (injectable for tests).
+    pub clock: Clock,
+}
+
+/// The first response, and what happens after it has been sent.
+pub struct Plan {
+    pub first: Value,
+    pub then: Option<BoxFuture<'static, ()>>,
+}
+
+impl Plan {
+    fn now(first: Value) -> Plan {
+        Plan { first, then: None }
+    }
+}
+
+/// The root names the edge registers: everything under `/ar`, manager-only subcommands
+/// under `/ar-manage` (see `register`).
+pub fn manage_root(root: &str) -> String {
+    format!("{root}-manage")
+}
+
+impl Discord {
+    /// Builds the REST client: against `DISCORD_API_URL` when set (the ratelimiter must be off
+    /// for serenity to use the proxy), with the application id so follow-ups work without a
+    /// gateway.
+    pub fn http_client(config: &DiscordConfig) -> Http {
+        let mut b = serenity::http::HttpBuilder::new(config.token.as_deref().unwrap_or(""));
+        if let Some(url) = &config.api_url {
+            b = b.proxy(url.clone()).ratelimiter_disabled(true);
+        }
+        if let Some(id) = config.application_id {
+            b = b.application_id(serenity::all::ApplicationId::new(id));
+        }
+        b.build()
+    }
+
+    pub fn new(app: Arc<App>, config: DiscordConfig) -> Discord {
+        let http = Arc::new(Discord::http_client(&config));
+        Discord {
+            app,
+            config,
+            http,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// Decides the first response; the returned work (if any) must run after it is sent.
+    pub async fn respond(self: &Arc<Self>, interaction: Interaction) -> Plan {
+        // Follow-ups need the application id; every interaction carries it.
+        let app_id = match &interaction {
+            Interaction::Command(c) | Interaction::Autocomplete(c) => Some(c.application_id),
+            Interaction::Component(c) => Some(c.application_id),
+            Interaction::Modal(m) => Some(m.application_id),
+            _ => None,
+        };
+        if let Some(id) = app_id
+            && self.http.application_id().is_none()
+        {
+            self.http.set_application_id(id);
+        }
+        match interaction {
+            Interaction::Ping(_) => Plan::now(json!({"type": 1})),
+            Interaction::Command(c) => self.command(c),
+            Interaction::Autocomplete(c) => self.autocomplete(&c).await,
+            Interaction::Component(c) => self.component(c),
+            Interaction::Modal(m) => self.modal(m),
+            _ => Plan::now(message_response(
+                4,
+                "dunbot does not handle this kind of interaction.",
+            )),
+        }
+    }
+
+    fn actor(&self, member: Option<&Member>, user: &User) -> Actor {
+        let user = member.map(|m| &m.user).unwrap_or(user);
+        let role_ids: Vec<u64> = member
+            .map(|m| m.roles.iter().map(|r| r.get()).collect())
+            .unwrap_or_default();
+        let (roles, agency) = self.config.roles_for(&role_ids);
+        let name = member
+            .and_then(|m| m.nick.clone())
+            .or_else(|| user.global_name.clone())
+            .unwrap_or_else(|| user.name.clone());
+        Actor {
+            platform: Platform::Discord,
+            user_id: user.id.get().to_string(),
+            name,
+            roles,
+            agency,
+        }
+    }
+
+    fn invocation(
+        &self,
+        actor: Actor,
+        channel: u64,
+        interaction_id: u64,
+        text: String,
+        source: Source,
+    ) -> Invocation {
+        Invocation {
+            actor,
+            channel: format!("discord:{channel}"),
+            // The interaction id: a retried delivery of the same interaction acts once.
+            request_id: format!("discord:{interaction_id}"),
+            text,
+            source,
+            now: (self.clock)(),
+            as_of: None,
+        }
+    }
+
+    fn command(self: &Arc<Self>, c: CommandInteraction) -> Plan {
+        let root = &self.app.settings.command_root;
+        if c.data.name != *root && c.data.name != manage_root(root) {
+            return Plan::now(message_response(
+                4,
+                &format!(
+                    "dunbot does not know `/{}`; its commands are under `/{root}`.",
+                    c.data.name
+                ),
+            ));
+        }
+        let Some(text) = command_line(&c.data.options) else {
+            return Plan::now(message_response(
+                4,
+                &format!(
+                    "Pick a subcommand, e.g. `/{} help`.",
+                    self.app.settings.command_root
+                ),
+            ));
+        };
+        let name = text.split_whitespace().next().unwrap_or_default();
+        let private = PRIVATE_ANSWERS.contains(&name);
+        let actor = self.actor(c.member.as_deref(), &c.user);
+        let inv = self.invocation(actor, c.channel_id.get(), c.id.get(), text, Source::Command);
+        self.deferred(inv, c.token, private)
+    }
+
+    /// Defers (type 5, ephemeral when the answer is for one person), runs the invocation, and
+    /// edits the deferred response with the answer. A refusal under a public deferral replaces
+    /// it with an ephemeral follow-up, so only the person sees it.
+    fn deferred(self: &Arc<Self>, inv: Invocation, token: String, private: bool) -> Plan {
+        let first = if private {
+            json!({"type": 5, "data": {"flags": EPHEMERAL}})
+        } else {
+            json!({"type": 5})
+        };
+        let me = self.clone();
+        let then = Box::pin(async move {
+            let out = me.app.handle(inv).await;
+            let posts = render::render(&out.reply);
+            if out.refused && !private {
+                me.patient("deleting the deferred response", true, || {
+                    me.http.delete_original_interaction_response(&token)
+                })
+                .await;
+                me.followups(&token, &posts, true).await;
+                return;
+            }
+            me.edit_original(&token, &posts[0]).await;
+            let ephemeral = private || out.reply.visibility == Visibility::Ephemeral;
+            me.followups(&token, &posts[1..], ephemeral).await;
+        });
+        Plan {
+            first,
+            then: Some(then),
+        }
+    }
+
+    async fn autocomplete(&self, c: &CommandInteraction) -> Plan {
+        let typed = c
+            .data
+            .autocomplete()
+            .map(|o| o.value.to_string())
+            .unwrap_or_default();
+        // Suggestions must arrive within Discord's 3 seconds; a slow database gets none.
+        let search = async {
+            let mut conn = self.app.store.pool.acquire().await?;
+            crate::store::ledger::search_accounts(&mut conn, &typed, 25).await
+        };
+        let found = match tokio::time::timeout(Duration::from_secs(2), search).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::error!(error = ?e, "account autocomplete failed");
+                vec![]
+            }
+            Err(_) => {
+                tracing::warn!("account autocomplete timed out");
+                vec![]
+            }
+        };
+        let choices: Vec<Value> = found
+            .into_iter()
+            .map(|(code, name)| {
+                json!({"name": truncate(&format!("{code} — {name}"), 100), "value": truncate(&code, 100)})
+            })
+            .collect();
+        Plan::now(json!({"type": 8, "data": {"choices": choices}}))
+    }
+
+    fn component(self: &Arc<Self>, c: ComponentInteraction) -> Plan {
+        match custom_id::parse(&c.data.custom_id) {
+            Some(CustomId::Form(command)) => match form_of(&command) {
+                Some(form) => Plan::now(modal_response(&command, &form)),
+                None => self.press(c, command),
+            },
+            Some(CustomId::Run(command)) => self.press(c, command),
+            _ => Plan::now(message_response(
+                4,
+                "This button is out of date or not dunbot's; nothing was changed.",
+            )),
+        }
+    }
+
+    /// A button press: acknowledge without a visible reply (type 6), run the command as the
+    /// presser, then edit the message (its resolved line, without that entry's buttons) or
+    /// tell the presser alone why nothing happened.
+    fn press(self: &Arc<Self>, c: ComponentInteraction, command: String) -> Plan {
+        let actor = self.actor(c.member.as_ref(), &c.user);
+        let inv = self.invocation(
+            actor,
+            c.channel_id.get(),
+            c.id.get(),
+            command,
+            Source::Button,
+        );
+        let me = self.clone();
+        let then = Box::pin(async move {
+            let out = me.app.handle(inv).await;
+            me.after_press(&c, out).await;
+        });
+        Plan {
+            first: json!({"type": 6}),
+            then: Some(then),
+        }
+    }
+
+    async fn after_press(&self, c: &ComponentInteraction, out: Outcome) {
+        let posts = render::render(&out.reply);
+        if out.refused {
+            self.followups(&c.token, &posts, true).await;
+            return;
+        }
+        if let Some(resolved) = &out.resolved {
+            let edit = resolved_edit(c, resolved);
+            self.patient("editing the pressed message", false, || {
+                self.http
+                    .edit_original_interaction_response(&c.token, &edit, vec![])
+            })
+            .await;
+            return;
+        }
+        let ephemeral = out.reply.visibility == Visibility::Ephemeral;
+        self.followups(&c.token, &posts, ephemeral).await;
+    }
+
+    fn modal(self: &Arc<Self>, m: ModalInteraction) -> Plan {
+        let Some(CustomId::Modal(command)) = custom_id::parse(&m.data.custom_id) else {
+            return Plan::now(message_response(
+                4,
+                "This form is out of date; nothing was changed.",
+            ));
+        };
+        let Some(form) = form_of(&command) else {
+            return Plan::now(message_response(
+                4,
+                "This form is out of date; nothing was changed.",
+            ));
+        };
+        let values: Vec<(String, String)> = m
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .filter_map(|c| match c {
+                ActionRowComponent::InputText(t) => {
+                    Some((t.custom_id.clone(), t.value.clone().unwrap_or_default()))
+                }
+                _ => None,
+            })
+            .collect();
+        let line = command_from_form(&command, &form, &|name| {
+            values
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        });
+        let name = line.split_whitespace().next().unwrap_or_default();
+        let private = PRIVATE_ANSWERS.contains(&name);
+        let actor = self.actor(m.member.as_ref(), &m.user);
+        let inv = self.invocation(actor, m.channel_id.get(), m.id.get(), line, Source::Form);
+        self.deferred(inv, m.token, private)
+    }
+
+    /// Edits the deferred response. In HTTP mode the edit can overtake Discord's receipt of
+    /// the deferral (404 Unknown interaction), so a 404 is retried briefly too.
+    async fn edit_original(&self, token: &str, post: &Post) {
+        self.patient("editing the deferred response", true, || {
+            self.http
+                .edit_original_interaction_response(token, post, vec![])
+        })
+        .await;
+    }
+
+    async fn followups(&self, token: &str, posts: &[Post], ephemeral: bool) {
+        for post in posts {
+            let mut body = serde_json::to_value(post).unwrap_or_default();
+            if ephemeral {
+                body["flags"] = json!(EPHEMERAL);
+            }
+            self.patient("a follow-up message", true, || {
+                self.http.create_followup_message(token, &body, vec![])
+            })
+            .await;
+        }
+    }
+
+    /// Calls Discord, waiting out a 429 (and with `retry_404`, a not-yet-known interaction)
+    /// up to three times; a failure after that is logged, never silent.
+    pub async fn patient<T, F, Fut>(&self, what: &str, retry_404: bool, call: F) -> Option<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = serenity::Result<T>>,
+    {
+        for attempt in 1..=4u32 {
+            let e = match call().await {
+                Ok(v) => return Some(v),
+                Err(e) => e,
+            };
+            let code = status(&e);
+            let wait = match code {
+                Some(429) => self.config.retry_after_default * attempt,
+                Some(404) if retry_404 => Duration::from_millis(150 * u64::from(attempt)),
+                _ => Duration::ZERO,
+            };
+            if wait.is_zero() || attempt == 4 {
+                tracing::error!(error = %e, status = ?code, "Discord: {what} failed");
+                return None;
+            }
+            tracing::warn!(status = ?code, ?wait, "Discord: {what}: waiting before trying again");
+            tokio::time::sleep(wait).await;
+        }
+        None
+    }
+}
+
+/// The HTTP status of a failed Discord call, if it got that far.
+pub fn status(e: &serenity::Error) -> Option<u16> {
+    match e {
+        serenity::Error::Http(h) => h.status_code().map(|s| s.as_u16()),
+        _ => None,
+    }
+}

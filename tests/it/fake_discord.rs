@@ -1,0 +1,383 @@
+//! A fake Discord on loopback for the real serenity client: the REST routes the bot calls
+//! (recorded for assertions; `/api/v10/...` as Discord serves them) and a gateway speaking
+//! the real WebSocket protocol (HELLO, IDENTIFY, READY, heartbeats, RESUME, dispatches).
+#![allow(dead_code)]
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+pub const APP_ID: u64 = 775_799_577_604_522_054;
+pub const BOT_ID: u64 = 809_850_198_683_418_695;
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+pub struct Inner {
+    pub calls: Mutex<Vec<Call>>,
+    /// Canned failures: (method, path prefix, status) answered once, in order.
+    pub fail: Mutex<VecDeque<(String, String, u16)>>,
+    /// Gateway frames received from the bot (IDENTIFY, RESUME, heartbeats).
+    pub gateway_in: Mutex<Vec<Value>>,
+    pub connections: AtomicUsize,
+    pub seq: AtomicU64,
+    pub ids: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct FakeDiscord {
+    /// `http://127.0.0.1:<port>`: what `DISCORD_API_URL` / `HttpBuilder::proxy` takes.
+    pub url: String,
+    pub ws_url: String,
+    pub inner: Arc<Inner>,
+    /// Frames to push to every connected gateway session; `None` drops the connections.
+    events: broadcast::Sender<Option<Value>>,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let inner = Arc::new(Inner::default());
+        inner.ids.store(900_000_000_000_000_000, Ordering::SeqCst);
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}", ws.local_addr().unwrap());
+        let (events, _) = broadcast::channel(64);
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", http.local_addr().unwrap());
+        let fake = FakeDiscord {
+            url,
+            ws_url,
+            inner,
+            events,
+        };
+        let router = Router::new().fallback(rest).with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(http, router).await });
+        let g = fake.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = ws.accept().await {
+                let g = g.clone();
+                tokio::spawn(async move { g.session(tcp).await });
+            }
+        });
+        fake
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.calls.lock().unwrap().clone()
+    }
+
+    /// Calls whose method is `method` and whose path contains `part`.
+    pub fn calls_to(&self, method: &str, part: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.path.contains(part))
+            .collect()
+    }
+
+    pub fn fail_next(&self, method: &str, path_prefix: &str, status: u16) {
+        self.inner
+            .fail
+            .lock()
+            .unwrap()
+            .push_back((method.into(), path_prefix.into(), status));
+    }
+
+    /// Waits (briefly) until `pred` holds over the recorded calls.
+    pub async fn wait_for(&self, what: &str, pred: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        for _ in 0..200 {
+            let calls = self.calls();
+            if pred(&calls) {
+                return calls;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("timed out waiting for {what}; calls: {:#?}", self.calls());
+    }
+
+    pub async fn wait_gateway(&self, what: &str, pred: impl Fn(&[Value], usize) -> bool) {
+        for _ in 0..200 {
+            let frames = self.inner.gateway_in.lock().unwrap().clone();
+            if pred(&frames, self.inner.connections.load(Ordering::SeqCst)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "timed out waiting for {what}; frames: {:?}",
+            self.inner.gateway_in.lock().unwrap()
+        );
+    }
+
+    /// Dispatches `INTERACTION_CREATE` to the connected bot.
+    pub fn interaction(&self, payload: Value) {
+        let s = self.inner.seq.fetch_add(1, Ordering::SeqCst) + 2;
+        let _ = self.events.send(Some(
+            json!({"op": 0, "t": "INTERACTION_CREATE", "s": s, "d": payload}),
+        ));
+    }
+
+    /// Drops every gateway connection, as a network failure would.
+    pub fn drop_connections(&self) {
+        let _ = self.events.send(None);
+    }
+
+    fn next_id(&self) -> u64 {
+        self.inner.ids.fetch_add(1, Ordering::SeqCst)
+    }
+
+    async fn session(&self, tcp: tokio::net::TcpStream) {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+            return;
+        };
+        self.inner.connections.fetch_add(1, Ordering::SeqCst);
+        let mut events = self.events.subscribe();
+        let hello = json!({"op": 10, "d": {"heartbeat_interval": 45000}});
+        if ws.send(Ws::Text(hello.to_string())).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                frame = ws.next() => {
+                    let Some(Ok(frame)) = frame else { return };
+                    let Ws::Text(text) = frame else { continue };
+                    let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                    self.inner.gateway_in.lock().unwrap().push(v.clone());
+                    let reply = match v["op"].as_u64() {
+                        Some(1) => json!({"op": 11}),
+                        Some(2) => self.ready(),
+                        Some(6) => json!({"op": 0, "t": "RESUMED", "s": self.inner.seq.load(Ordering::SeqCst) + 1, "d": {}}),
+                        _ => continue,
+                    };
+                    if ws.send(Ws::Text(reply.to_string())).await.is_err() {
+                        return;
+                    }
+                }
+                ev = events.recv() => match ev {
+                    Ok(Some(frame)) => {
+                        if ws.send(Ws::Text(frame.to_string())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => {
+                        // An abrupt end, without a close frame: what a lost network looks like.
+                        drop(ws);
+                        return;
+                    }
+                    Err(_) => return,
+                },
+            }
+        }
+    }
+
+    fn ready(&self) -> Value {
+        json!({"op": 0, "t": "READY", "s": 1, "d": {
+            "v": 10,
+            "user": {"id": BOT_ID.to_string(), "username": "dunbot", "discriminator": "0", "avatar": null, "global_name": null, "bot": true},
+            "guilds": [],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.ws_url,
+            "shard": [0, 1],
+            "application": {"id": APP_ID.to_string(), "flags": 0}
+        }})
+    }
+
+    /// A message object as Discord returns it for a created or edited message.
+    fn message(&self, channel: &str, body: &Value) -> Value {
+        json!({
+            "id": self.next_id().to_string(), "channel_id": channel,
+            "author": {"id": BOT_ID.to_string(), "username": "dunbot", "discriminator": "0", "avatar": null, "global_name": null, "bot": true},
+            "content": body.get("content").cloned().unwrap_or(json!("")),
+            "timestamp": "2026-11-23T10:00:00.000000+00:00", "edited_timestamp": null,
+            "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+            "attachments": [], "embeds": body.get("embeds").cloned().unwrap_or(json!([])),
+            "components": body.get("components").cloned().unwrap_or(json!([])),
+            "pinned": false, "type": 0, "flags": body.get("flags").cloned().unwrap_or(json!(0)),
+        })
+    }
+}
+
+async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    fake.inner.calls.lock().unwrap().push(Call {
+        method: method.to_string(),
+        path: path.clone(),
+        body: body.clone(),
+    });
+    {
+        let mut fail = fake.inner.fail.lock().unwrap();
+        if let Some(i) = fail
+            .iter()
+            .position(|(m, p, _)| *m == method.as_str() && path.starts_with(p.as_str()))
+        {
+            let (_, _, status) = fail.remove(i).unwrap();
+            let status = StatusCode::from_u16(status).unwrap();
+            let body = if status == StatusCode::TOO_MANY_REQUESTS {
+                json!({"message": "You are being rate limited.", "retry_after": 0.05, "global": false, "code": 0})
+            } else {
+                json!({"message": "fake failure", "code": 0})
+            };
+            return (status, [("retry-after", "0")], axum::Json(body)).into_response();
+        }
+    }
+    let seg: Vec<&str> = path.trim_start_matches("/api/v10/").split('/').collect();
+    let json = |v: Value| axum::Json(v).into_response();
+    match (method.as_str(), seg.as_slice()) {
+        ("GET", ["gateway"]) => json(json!({"url": fake.ws_url})),
+        ("GET", ["gateway", "bot"]) => json(json!({
+            "url": fake.ws_url, "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        })),
+        ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        ("PATCH", ["webhooks", _, _, "messages", _]) => json(fake.message("1", &body)),
+        ("DELETE", ["webhooks", _, _, "messages", _]) => StatusCode::NO_CONTENT.into_response(),
+        ("POST", ["webhooks", _, _]) => json(fake.message("1", &body)),
+        ("POST", ["channels", ch, "messages"]) => json(fake.message(ch, &body)),
+        ("PUT", ["applications", _, "guilds", _, "commands"])
+        | ("PUT", ["applications", _, "commands"]) => json(json!([])),
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "404: Not Found", "code": 0})),
+        )
+            .into_response(),
+    }
+}
+
+/// A guild member as interaction payloads carry it (with `flags`, which serenity requires).
+pub fn member(user_id: u64, name: &str, roles: &[u64]) -> Value {
+    json!({
+        "user": {"id": user_id.to_string(), "username": name, "discriminator": "0", "avatar": null, "global_name": name, "public_flags": 0},
+        "roles": roles.iter().map(u64::to_string).collect::<Vec<_>>(),
+        "premium_since": null, "permissions": "2147483647", "pending": false, "nick": null,
+        "mute": false, "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "flags": 0,
+    })
+}
+
+fn base(kind: u8, id: u64, channel: u64, member: Value) -> Value {
+    json!({
+        "id": id.to_string(), "application_id": APP_ID.to_string(), "type": kind,
+        "token": format!("token-{id}"), "version": 1,
+        "guild_id": "290926798626357999", "channel_id": channel.to_string(),
+        "member": member, "app_permissions": "442368", "locale": "en-US", "guild_locale": "en-US",
+        "entitlements": [], "attachment_size_limit": 26214400,
+    })
+}
+
+/// `/ar <sub> name:value…` as an APPLICATION_COMMAND interaction.
+pub fn slash(
+    id: u64,
+    channel: u64,
+    member: Value,
+    root: &str,
+    sub: &str,
+    options: &[(&str, Value)],
+) -> Value {
+    let opts: Vec<Value> = options
+        .iter()
+        .map(|(n, v)| {
+            let t = match v {
+                Value::Number(_) => 4,
+                Value::Bool(_) => 5,
+                _ => 3,
+            };
+            json!({"name": n, "type": t, "value": v})
+        })
+        .collect();
+    let mut v = base(2, id, channel, member);
+    v["data"] = json!({"id": "771825006014889984", "name": root, "type": 1,
+        "options": [{"name": sub, "type": 1, "options": opts}]});
+    v
+}
+
+/// A button press (MESSAGE_COMPONENT) on `message` (as the fake returned it).
+pub fn press(id: u64, channel: u64, member: Value, custom_id: &str, message: Value) -> Value {
+    let mut v = base(3, id, channel, member);
+    v["data"] = json!({"custom_id": custom_id, "component_type": 2});
+    v["message"] = message;
+    v
+}
+
+/// A submitted modal with `fields` (custom_id, value).
+pub fn modal_submit(
+    id: u64,
+    channel: u64,
+    member: Value,
+    custom_id: &str,
+    fields: &[(&str, &str)],
+) -> Value {
+    let rows: Vec<Value> = fields
+        .iter()
+        .map(|(n, val)| json!({"type": 1, "components": [{"type": 4, "custom_id": n, "value": val}]}))
+        .collect();
+    let mut v = base(5, id, channel, member);
+    v["data"] = json!({"custom_id": custom_id, "components": rows});
+    v
+}
+
+/// A message as Discord would carry it in a component interaction, from a body we posted.
+pub fn posted_message(id: u64, channel: u64, body: &Value) -> Value {
+    json!({
+        "id": id.to_string(), "channel_id": channel.to_string(),
+        "author": {"id": BOT_ID.to_string(), "username": "dunbot", "discriminator": "0", "avatar": null, "global_name": null, "bot": true},
+        "content": body["content"], "timestamp": "2026-11-23T10:00:00.000000+00:00", "edited_timestamp": null,
+        "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+        "attachments": [], "embeds": body["embeds"], "components": body["components"],
+        "pinned": false, "type": 0, "flags": 0,
+    })
+}
+
+pub const COLLECTOR_ROLE: u64 = 1001;
+pub const MANAGER_ROLE: u64 = 1002;
+pub const AGENCY_ROLE: u64 = 1003;
+pub const CHANNEL: u64 = 645_027_906_669_510_667;
+
+/// The edge's settings against this fake: roles by id, REST through the fake.
+pub fn config(fake: &FakeDiscord) -> dunbot::chat::discord::DiscordConfig {
+    use dunbot::chat::discord::config::parse_roles;
+    use dunbot::domain::roles::Role;
+    let mut roles = parse_roles("C", &COLLECTOR_ROLE.to_string(), Role::Collector).unwrap();
+    roles.extend(parse_roles("M", &MANAGER_ROLE.to_string(), Role::Manager).unwrap());
+    roles.extend(
+        parse_roles(
+            "A",
+            &format!("{AGENCY_ROLE}=Northwind Recovery"),
+            Role::Agency,
+        )
+        .unwrap(),
+    );
+    dunbot::chat::discord::DiscordConfig {
+        token: Some("fake-token".into()),
+        application_id: Some(APP_ID),
+        api_url: Some(fake.url.clone()),
+        guild_id: Some(290_926_798_626_357_999),
+        roles,
+        reconnect_min: Duration::from_millis(20),
+        reconnect_max: Duration::from_millis(200),
+        retry_after_default: Duration::from_millis(20),
+        ..Default::default()
+    }
+}
+
+/// The edge on `app`, talking to `fake`, with its clock fixed at `now`.
+pub fn edge(
+    app: Arc<dunbot::app::App>,
+    fake: &FakeDiscord,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Arc<dunbot::chat::discord::Discord> {
+    let mut d = dunbot::chat::discord::Discord::new(app, config(fake));
+    d.clock = Arc::new(move || now);
+    Arc::new(d)
+}
