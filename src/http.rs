@@ -23,16 +23,20 @@ async fn healthz(State(app): State<Arc<App>>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Serves `router` on `addr` until `stop` changes.
+/// Binds `addr` now, so that `serve` fails at start-up rather than later when the port is taken.
+pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (DUNBOT_HTTP_ADDR): {e}"))
+}
+
+/// Serves `router` on `listener` until `stop` changes.
 pub async fn serve(
     app: Arc<App>,
-    addr: &str,
+    listener: tokio::net::TcpListener,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (DUNBOT_HTTP_ADDR): {e}"))?;
-    tracing::info!(addr, "HTTP listening");
+    tracing::info!(addr = ?listener.local_addr().ok(), "HTTP listening");
     axum::serve(listener, router(app))
         .with_graceful_shutdown(async move {
             let _ = stop.changed().await;

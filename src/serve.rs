@@ -49,22 +49,29 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         stop_rx.clone(),
     ));
     let discord = crate::chat::discord::start_from_env(&app, stop_rx.clone())?;
-    let http = {
-        let app = app.clone();
-        let addr = app.settings.http_addr.clone();
-        tokio::spawn(async move { crate::http::serve(app, &addr, stop_rx).await })
+    let listener = crate::http::bind(&app.settings.http_addr).await?;
+    let mut http = tokio::spawn(crate::http::serve(app.clone(), listener, stop_rx));
+    // The HTTP server carries the platform webhooks and the health check: if it stops on its
+    // own, the process must stop too rather than look alive to a supervisor.
+    let http_died = tokio::select! {
+        _ = shutdown_signal() => None,
+        r = &mut http => Some(r),
     };
-    shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let (_, _, http) = tokio::join!(sched, worker, http);
+    let _ = tokio::join!(sched, worker);
     if let Some(d) = discord {
         let _ = d.await;
     }
-    if let Ok(Err(e)) = http {
-        tracing::error!(error = ?e, "HTTP server stopped");
+    match http_died {
+        None => match http.await {
+            Ok(Err(e)) => Err(e.context("HTTP server")),
+            _ => Ok(()),
+        },
+        Some(Ok(Ok(()))) => anyhow::bail!("the HTTP server stopped unexpectedly"),
+        Some(Ok(Err(e))) => Err(e.context("HTTP server failed")),
+        Some(Err(e)) => Err(anyhow::anyhow!("the HTTP server task ended: {e}")),
     }
-    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -13,3 +13,4 @@ mod idempotency;
 mod imports;
 mod lifecycle;
 mod scheduler;
+mod serve;
