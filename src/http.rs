@@ -8,7 +8,8 @@ use std::sync::Arc;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .with_state(app)
+        .with_state(app.clone())
+        .merge(crate::chat::slack::routes_from_env(app))
 }
 
 /// 200 when the database answers, 503 otherwise: what a load balancer should check.

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The deliverers this process can run, from its configuration.
-pub fn deliverers(_app: &App) -> Deliverers {
-    Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel))
+pub fn deliverers(app: &App) -> Deliverers {
+    let ds = Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel));
+    crate::chat::slack::add_deliverer(ds, app)
 }
 
 pub async fn run(app: Arc<App>) -> Result<()> {
@@ -44,6 +45,7 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         Duration::from_secs(2),
         stop_rx.clone(),
     ));
+    let slack_socket = crate::chat::slack::spawn_socket_mode(app.clone(), stop_rx.clone());
     let http = {
         let app = app.clone();
         let addr = app.settings.http_addr.clone();
@@ -53,6 +55,9 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let (_, _, http) = tokio::join!(sched, worker, http);
+    if let Some(s) = slack_socket {
+        let _ = s.await;
+    }
     if let Ok(Err(e)) = http {
         tracing::error!(error = ?e, "HTTP server stopped");
     }

@@ -2,5 +2,6 @@
 pub mod console;
 pub mod forms;
 pub mod message;
+pub mod slack;
 
 pub use message::{Block, Button, ButtonStyle, Form, FormField, Message, Visibility};

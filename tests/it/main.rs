@@ -3,7 +3,9 @@ mod support;
 
 mod actions_log;
 mod commands;
+mod fake_slack;
 mod idempotency;
 mod imports;
 mod lifecycle;
 mod scheduler;
+mod slack_blocks;
