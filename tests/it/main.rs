@@ -9,3 +9,5 @@ mod imports;
 mod lifecycle;
 mod scheduler;
 mod slack_blocks;
+mod slack_http;
+mod slack_support;
