@@ -87,7 +87,8 @@ impl FakeSlack {
         format!("{}/response/{id}", self.base)
     }
 
-    /// Answers the next `n` calls of `method` with `status` (and `Retry-After`).
+    /// Answers the next calls of `method` with these statuses (and `Retry-After`) in turn;
+    /// 200 lets a call through.
     pub fn fail_next(&self, method: &str, statuses: &[Scripted]) {
         let mut i = self.inner.lock().unwrap();
         i.script
@@ -161,6 +162,7 @@ impl FakeSlack {
             .iter_mut()
             .find(|(m, q)| m == method && !q.is_empty())
             .and_then(|(_, q)| q.pop_front())
+            .filter(|(status, _)| *status != 200)
     }
 
     fn next_ts(&self) -> String {
@@ -230,6 +232,9 @@ async fn api(
     }
     let req = f.calls(&method).pop().map(|c| c.body).unwrap_or_default();
     let channel = req["channel"].clone();
+    if channel == "CGONE" {
+        return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
+    }
     let reply = match method.as_str() {
         "chat.postMessage" => {
             let ts = f.next_ts();

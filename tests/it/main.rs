@@ -9,5 +9,7 @@ mod imports;
 mod lifecycle;
 mod scheduler;
 mod slack_blocks;
+mod slack_deliver;
+mod slack_e2e;
 mod slack_http;
 mod slack_support;
