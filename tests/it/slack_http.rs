@@ -428,3 +428,26 @@ async fn log_promise_opens_a_modal_whose_errors_are_field_errors() {
         "the used buttons are gone: {text}"
     );
 }
+
+#[test]
+fn dunbot_manifest_slack_prints_an_installable_manifest() {
+    let run = |args: &[&str]| -> Value {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"))
+            .args(args)
+            .env_remove("DUNBOT_PUBLIC_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let socket = run(&["manifest", "slack"]);
+    assert_eq!(socket["settings"]["socket_mode_enabled"], true);
+    assert_eq!(socket["features"]["slash_commands"][0]["command"], "/ar");
+    let scopes = socket["oauth_config"]["scopes"]["bot"].to_string();
+    assert!(scopes.contains("commands") && scopes.contains("chat:write"));
+    let http = run(&["manifest", "slack", "--url", "https://bot.example.com"]);
+    assert_eq!(
+        http["settings"]["event_subscriptions"]["request_url"],
+        "https://bot.example.com/slack/events"
+    );
+}

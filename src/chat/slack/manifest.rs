@@ -18,13 +18,8 @@ pub const BOT_SCOPES: &[&str] = &[
 pub fn manifest(reg: &Registry, root: &str, public_url: Option<&str>) -> Value {
     let names: Vec<&str> = reg.commands.iter().map(|c| c.name.as_str()).collect();
     let usage = super::blocks::clip(&format!("{} … (try: help)", names.join(" | ")), 1000);
-    let summaries: Vec<String> = reg
-        .commands
-        .iter()
-        .filter(|c| c.name != "help")
-        .map(|c| c.name.clone())
-        .collect();
-    let description = super::blocks::clip(&format!("Collections: {}", summaries.join(", ")), 100);
+    let description =
+        format!("Collections: digest, reminders, promises, flags, agency offers. Try /{root} help");
     let base = public_url.map(|u| u.trim_end_matches('/').to_string());
     let mut command = json!({
         "command": format!("/{root}"),
