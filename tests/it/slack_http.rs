@@ -437,7 +437,11 @@ fn dunbot_manifest_slack_prints_an_installable_manifest() {
             .env_remove("DUNBOT_PUBLIC_URL")
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let socket = run(&["manifest", "slack"]);

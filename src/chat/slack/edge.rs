@@ -18,7 +18,13 @@ pub struct SlackEdge {
     pub api: Option<SlackApi>,
     /// Unix seconds "now" for signature freshness; replaced in tests to replay old vectors.
     pub clock: fn() -> i64,
+    /// Work after the ack runs at most this many at a time: a burst waits here, in order,
+    /// instead of timing out on the database pool.
+    pub work: Arc<tokio::sync::Semaphore>,
 }
+
+/// Jobs after the ack at once: below the pool's connections, leaving room for the rest.
+pub const CONCURRENT_JOBS: usize = 6;
 
 pub fn system_clock() -> i64 {
     chrono::Utc::now().timestamp()
@@ -35,7 +41,22 @@ impl SlackEdge {
             cfg,
             api,
             clock: system_clock,
+            work: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_JOBS)),
         })
+    }
+
+    /// Runs `job` after the ack, in turn with the others.
+    pub fn spawn<F>(self: &Arc<Self>, job: impl FnOnce(Arc<SlackEdge>) -> F + Send + 'static)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let edge = self.clone();
+        tokio::spawn(async move {
+            let Ok(_permit) = edge.work.clone().acquire_owned().await else {
+                return;
+            };
+            job(edge).await;
+        });
     }
 }
 

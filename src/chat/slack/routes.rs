@@ -55,7 +55,7 @@ async fn commands(State(edge): State<Arc<SlackEdge>>, headers: HeaderMap, body: 
     if cmd.trigger_id.is_empty() || cmd.user_id.is_empty() {
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
     }
-    tokio::spawn(async move {
+    edge.spawn(|edge| async move {
         edge::run_command(&edge, cmd).await;
     });
     StatusCode::OK.into_response()
@@ -81,7 +81,7 @@ async fn interactions(
     };
     match payload["type"].as_str() {
         Some("block_actions") => {
-            tokio::spawn(async move {
+            edge.spawn(|edge| async move {
                 edge::run_block_action(&edge, payload).await;
             });
             StatusCode::OK.into_response()
@@ -111,7 +111,7 @@ async fn events(State(edge): State<Arc<SlackEdge>>, headers: HeaderMap, body: By
         }
         Some("event_callback") => {
             // A retry (X-Slack-Retry-Num) carries the same event_id: the core's request id.
-            tokio::spawn(async move {
+            edge.spawn(|edge| async move {
                 edge::run_event(&edge, envelope).await;
             });
             StatusCode::OK.into_response()

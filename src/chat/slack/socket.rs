@@ -22,7 +22,7 @@ async fn on_command(
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     if let Some(edge) = edge_of(&states).await {
         let cmd = SlashCommand::from_json(&serde_json::to_value(&ev)?);
-        tokio::spawn(async move {
+        edge.spawn(|edge| async move {
             edge::run_command(&edge, cmd).await;
         });
     }
@@ -40,7 +40,7 @@ async fn on_interaction(
     let payload = serde_json::to_value(&ev)?;
     match payload["type"].as_str() {
         Some("block_actions") => {
-            tokio::spawn(async move {
+            edge.spawn(|edge| async move {
                 edge::run_block_action(&edge, payload).await;
             });
             Ok(SlackInteractionResponse::Empty)
@@ -65,7 +65,7 @@ async fn on_push(
 ) -> UserCallbackResult<()> {
     if let Some(edge) = edge_of(&states).await {
         let envelope = serde_json::to_value(&ev)?;
-        tokio::spawn(async move {
+        edge.spawn(|edge| async move {
             edge::run_event(&edge, envelope).await;
         });
     }
