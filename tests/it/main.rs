@@ -12,5 +12,6 @@ mod slack_blocks;
 mod slack_deliver;
 mod slack_e2e;
 mod slack_http;
+mod slack_serve;
 mod slack_socket;
 mod slack_support;

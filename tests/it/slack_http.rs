@@ -455,3 +455,44 @@ fn dunbot_manifest_slack_prints_an_installable_manifest() {
         "https://bot.example.com/slack/events"
     );
 }
+
+#[tokio::test]
+async fn an_admin_grants_a_role_to_a_slack_mention() {
+    let bot = bot().await;
+    let mut conn = bot.app.store.pool.acquire().await.unwrap();
+    dunbot::store::people::grant(
+        &mut conn,
+        "slack",
+        "UADMIN",
+        dunbot::domain::roles::Role::Admin,
+        None,
+        "test",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    // Slack escapes the mention as <@U…|name> (the manifest's should_escape).
+    bot.command("UADMIN", "role <@UNEW|newbie> manager", "r1")
+        .await;
+    bot.fake
+        .wait_until("the grant reply", |f| !f.calls("response:r1").is_empty())
+        .await;
+    let mut conn = bot.app.store.pool.acquire().await.unwrap();
+    let (roles, _) = dunbot::store::people::roles_of(&mut conn, "slack", "UNEW")
+        .await
+        .unwrap();
+    assert_eq!(roles, vec![dunbot::domain::roles::Role::Manager]);
+    // A manager may not grant.
+    bot.command("UMGR", "role <@UOTHER> admin", "r2").await;
+    bot.fake
+        .wait_until("the refusal", |f| !f.calls("response:r2").is_empty())
+        .await;
+    assert_eq!(
+        bot.fake.calls("response:r2")[0].body["response_type"],
+        "ephemeral"
+    );
+    let (roles, _) = dunbot::store::people::roles_of(&mut conn, "slack", "UOTHER")
+        .await
+        .unwrap();
+    assert!(roles.is_empty());
+}
