@@ -69,6 +69,45 @@ async fn socket_mode_command_and_button_end_to_end() {
     assert_eq!(count(&bot.app, "promises").await, 1);
     assert_eq!(bot.fake.calls("response:s1").len(), 1);
 
+    // A modal submitted over the socket: the field error travels in the ack.
+    let view = json!({
+        "envelope_id": "env-view", "type": "interactive", "accepts_response_payload": true,
+        "payload": {
+            "type": "view_submission",
+            "team": {"id": "T123", "domain": "acme"},
+            "user": {"id": "UCOLL", "username": "ucoll", "team_id": "T123"},
+            "api_app_id": "A123", "trigger_id": "sock-view",
+            "view": {
+                "id": "V0SOCK", "team_id": "T123", "type": "modal", "hash": "1.x",
+                "callback_id": "dunbot_form",
+                "title": {"type": "plain_text", "text": "Log a promise"},
+                "blocks": [],
+                "private_metadata": r#"{"command":"promise ACME-001","channel":"C123"}"#,
+                "state": {"values": {
+                    "amount": {"amount": {"type": "plain_text_input", "value": "99999"}},
+                    "date": {"date": {"type": "datepicker", "selected_date": "2099-01-02"}},
+                }},
+            },
+        },
+    });
+    bot.fake.send_envelope(view).await;
+    acked(&bot, "env-view").await;
+    let ack = bot
+        .fake
+        .socket_acks()
+        .into_iter()
+        .find(|a| a["envelope_id"] == "env-view")
+        .unwrap();
+    assert_eq!(ack["payload"]["response_action"], "errors", "{ack}");
+    assert!(
+        ack["payload"]["errors"]["amount"]
+            .as_str()
+            .unwrap()
+            .contains("balance"),
+        "{ack}"
+    );
+    assert_eq!(count(&bot.app, "promises").await, 1);
+
     // A manager's Approve on the managers' ping, delivered twice.
     let offer = offer_on_bolt(&bot.app).await;
     bot.drain().await;

@@ -145,6 +145,8 @@ fn invocation(
     }
 }
 
+/// The first post of a reply: answers to one person are short, and a response_url or an
+/// ephemeral message is not a thread.
 fn first(msg: &Message) -> Post {
     blocks::render(msg).into_iter().next().unwrap_or(Post {
         text: msg.text.clone(),
