@@ -195,7 +195,7 @@ pub fn render(msg: &Message) -> Vec<Post> {
         posts.truncate(MAX_POSTS);
         posts.last_mut().expect("posts").push(json!({
             "type": "context",
-            "elements": [mrkdwn(&format!("…and {left_out} more entries not shown here. Run `/ar digest` or `dunbot digest` for the full list."))],
+            "elements": [mrkdwn(&format!("…and {left_out} more entries not shown here; the digest command lists them all."))],
         }));
     }
     let n = posts.len();
