@@ -51,6 +51,10 @@ async fn commands(State(edge): State<Arc<SlackEdge>>, headers: HeaderMap, body: 
     if let Err(r) = check(&edge, &headers, &body) {
         return r.into_response();
     }
+    // Slack's periodic certificate check on the command URL: answer, do nothing.
+    if url::form_urlencoded::parse(&body).any(|(k, v)| k == "ssl_check" && v == "1") {
+        return StatusCode::OK.into_response();
+    }
     let cmd = SlashCommand::from_form(&body);
     if cmd.trigger_id.is_empty() || cmd.user_id.is_empty() {
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
