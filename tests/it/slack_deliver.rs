@@ -93,7 +93,10 @@ async fn a_long_digest_is_a_thread_posted_once_through_429_and_500() {
     for (i, (body, part)) in ok.iter().zip(&parts).enumerate() {
         assert_eq!(body["text"], part.text.as_str());
         // Exactly the Block Kit rendered: nothing lost through slack-morphism's typed model.
-        assert_eq!(body["blocks"], serde_json::Value::Array(part.blocks.clone()));
+        assert_eq!(
+            body["blocks"],
+            serde_json::Value::Array(part.blocks.clone())
+        );
         if i == 0 {
             assert!(body.get("thread_ts").is_none());
         } else {
