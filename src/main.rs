@@ -99,6 +99,22 @@ enum Cmd {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Print a platform's app manifest, generated from commands/.
+    Manifest {
+        #[command(subcommand)]
+        which: ManifestCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestCmd {
+    /// The Slack app manifest (JSON): Socket Mode, or HTTP request URLs with --url.
+    Slack {
+        /// Public base URL of `dunbot serve` for HTTP mode, e.g. https://bot.example.com
+        /// (default: DUNBOT_PUBLIC_URL; neither means Socket Mode).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -369,6 +385,17 @@ async fn run(cli: Cli) -> Result<()> {
                     r.last_error.unwrap_or_default()
                 );
             }
+        }
+        Cmd::Manifest {
+            which: ManifestCmd::Slack { url },
+        } => {
+            let url = url.or(dunbot::chat::slack::SlackConfig::from_env().public_url);
+            let m = dunbot::chat::slack::manifest::manifest(
+                dunbot::commands::registry(),
+                &settings.command_root,
+                url.as_deref(),
+            );
+            println!("{}", serde_json::to_string_pretty(&m)?);
         }
     }
     Ok(())

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The deliverers this process can run, from its configuration.
-pub fn deliverers(_app: &App) -> Deliverers {
+pub fn deliverers(app: &App) -> Deliverers {
     let mut ds = Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel));
     if let Some(d) = crate::chat::discord::deliverer_from_env() {
         ds = ds.add("chat", d);
     }
-    ds
+    crate::chat::slack::add_deliverer(ds, app)
 }
 
 pub async fn run(app: Arc<App>) -> Result<()> {
@@ -49,6 +49,7 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         stop_rx.clone(),
     ));
     let discord = crate::chat::discord::start_from_env(&app, stop_rx.clone())?;
+    let slack_socket = crate::chat::slack::spawn_socket_mode(app.clone(), stop_rx.clone());
     let listener = crate::http::bind(&app.settings.http_addr).await?;
     let mut http = tokio::spawn(crate::http::serve(app.clone(), listener, stop_rx));
     // The HTTP server carries the platform webhooks and the health check: if it stops on its
@@ -62,6 +63,9 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     let _ = tokio::join!(sched, worker);
     if let Some(d) = discord {
         let _ = d.await;
+    }
+    if let Some(s) = slack_socket {
+        let _ = s.await;
     }
     match http_died {
         None => match http.await {

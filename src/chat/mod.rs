@@ -3,5 +3,6 @@ pub mod console;
 pub mod discord;
 pub mod forms;
 pub mod message;
+pub mod slack;
 
 pub use message::{Block, Button, ButtonStyle, Form, FormField, Message, Visibility};

@@ -145,7 +145,7 @@ impl FakeDiscord {
         self.inner.connections.fetch_add(1, Ordering::SeqCst);
         let mut events = self.events.subscribe();
         let hello = json!({"op": 10, "d": {"heartbeat_interval": 45000}});
-        if ws.send(Ws::Text(hello.to_string())).await.is_err() {
+        if ws.send(Ws::Text(hello.to_string().into())).await.is_err() {
             return;
         }
         loop {
@@ -161,13 +161,13 @@ impl FakeDiscord {
                         Some(6) => json!({"op": 0, "t": "RESUMED", "s": self.inner.seq.load(Ordering::SeqCst) + 1, "d": {}}),
                         _ => continue,
                     };
-                    if ws.send(Ws::Text(reply.to_string())).await.is_err() {
+                    if ws.send(Ws::Text(reply.to_string().into())).await.is_err() {
                         return;
                     }
                 }
                 ev = events.recv() => match ev {
                     Ok(Some(frame)) => {
-                        if ws.send(Ws::Text(frame.to_string())).await.is_err() {
+                        if ws.send(Ws::Text(frame.to_string().into())).await.is_err() {
                             return;
                         }
                     }

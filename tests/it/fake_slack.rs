@@ -1,0 +1,270 @@
+//! A fake Slack on loopback speaking the real wire protocols: the Web API methods dunbot calls
+//! (JSON over HTTP, bearer token), a `response_url` sink, and a Socket Mode WebSocket that
+//! `apps.connections.open` points to. It records what it received and can be scripted to
+//! answer 429 (with `Retry-After`) or 500 first.
+#![allow(dead_code)]
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// `chat.postMessage`, `response:<id>`, …
+    pub method: String,
+    pub auth: Option<String>,
+    pub body: Value,
+}
+
+/// A scripted answer: HTTP status and `Retry-After` seconds.
+type Scripted = (u16, Option<u64>);
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    /// Per method, statuses to answer before answering normally: (status, Retry-After).
+    script: Vec<(String, VecDeque<Scripted>)>,
+    ts: u64,
+    /// Frames the fake received on the Socket Mode socket (acks).
+    socket_in: Vec<Value>,
+}
+
+#[derive(Clone)]
+pub struct FakeSlack {
+    inner: Arc<Mutex<Inner>>,
+    pub base: String,
+    /// Envelopes to send down the Socket Mode socket.
+    socket_tx: Arc<Mutex<Option<tokio::sync::mpsc::UnboundedSender<Value>>>>,
+    ws_url: String,
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ws_url = format!("ws://{}/link", ws.local_addr().unwrap());
+        let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", http.local_addr().unwrap());
+        let fake = FakeSlack {
+            inner: Arc::default(),
+            base,
+            socket_tx: Arc::default(),
+            ws_url,
+        };
+        let app = Router::new()
+            .route("/api/{method}", post(api))
+            .route("/response/{id}", post(response_url))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            axum::serve(http, app).await.unwrap();
+        });
+        let f = fake.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = ws.accept().await {
+                let f = f.clone();
+                tokio::spawn(async move { f.socket(stream).await });
+            }
+        });
+        fake
+    }
+
+    /// What dunbot's `SLACK_API_URL` should be.
+    pub fn api_url(&self) -> String {
+        format!("{}/api", self.base)
+    }
+
+    /// A response_url for a request.
+    pub fn response_url(&self, id: &str) -> String {
+        format!("{}/response/{id}", self.base)
+    }
+
+    /// Answers the next calls of `method` with these statuses (and `Retry-After`) in turn;
+    /// 200 lets a call through.
+    pub fn fail_next(&self, method: &str, statuses: &[Scripted]) {
+        let mut i = self.inner.lock().unwrap();
+        i.script
+            .push((method.to_string(), statuses.iter().copied().collect()));
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Call> {
+        self.inner
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    }
+
+    pub fn all_calls(&self) -> Vec<Call> {
+        self.inner.lock().unwrap().calls.clone()
+    }
+
+    pub fn socket_acks(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().socket_in.clone()
+    }
+
+    /// Waits (up to 10 s) until `f` holds for the recorded calls; panics with them otherwise.
+    pub async fn wait_until(&self, what: &str, f: impl Fn(&FakeSlack) -> bool) {
+        for _ in 0..500 {
+            if f(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "fake Slack never saw {what}; it got {:#?}",
+            self.all_calls()
+        );
+    }
+
+    /// Sends a Socket Mode envelope to the connected client.
+    pub async fn send_envelope(&self, envelope: Value) {
+        for _ in 0..500 {
+            if let Some(tx) = self.socket_tx.lock().unwrap().as_ref() {
+                tx.send(envelope).unwrap();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("no Socket Mode client connected");
+    }
+
+    fn record(&self, method: &str, headers: &HeaderMap, body: &Bytes) -> Option<Scripted> {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body: Value = serde_json::from_slice(body).unwrap_or_else(|_| {
+            Value::Object(
+                url::form_urlencoded::parse(body)
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect(),
+            )
+        });
+        let mut i = self.inner.lock().unwrap();
+        i.calls.push(Call {
+            method: method.to_string(),
+            auth,
+            body,
+        });
+        i.script
+            .iter_mut()
+            .find(|(m, q)| m == method && !q.is_empty())
+            .and_then(|(_, q)| q.pop_front())
+            .filter(|(status, _)| *status != 200)
+    }
+
+    fn next_ts(&self) -> String {
+        let mut i = self.inner.lock().unwrap();
+        i.ts += 1;
+        format!("1700000000.{:06}", i.ts)
+    }
+
+    async fn socket(&self, stream: tokio::net::TcpStream) {
+        let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
+        let (mut sink, mut source) = ws.split();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let hello = json!({
+            "type": "hello", "num_connections": 1,
+            "connection_info": {"app_id": "A0FAKE"},
+            "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+        });
+        if sink.send(WsMessage::text(hello.to_string())).await.is_err() {
+            return;
+        }
+        *self.socket_tx.lock().unwrap() = Some(tx);
+        loop {
+            tokio::select! {
+                out = rx.recv() => match out {
+                    Some(v) => if sink.send(WsMessage::text(v.to_string())).await.is_err() { return },
+                    None => return,
+                },
+                msg = source.next() => match msg {
+                    Some(Ok(WsMessage::Text(t))) => {
+                        if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                            self.inner.lock().unwrap().socket_in.push(v);
+                        }
+                    }
+                    Some(Ok(WsMessage::Ping(p))) => { let _ = sink.send(WsMessage::Pong(p)).await; }
+                    Some(Ok(_)) => {}
+                    _ => return,
+                },
+            }
+        }
+    }
+}
+
+fn scripted(status: u16, retry_after: Option<u64>) -> Response {
+    let code = StatusCode::from_u16(status).unwrap();
+    let mut r = if status == 429 {
+        (code, Json(json!({"ok": false, "error": "ratelimited"}))).into_response()
+    } else {
+        (code, "upstream trouble").into_response()
+    };
+    if let Some(s) = retry_after {
+        r.headers_mut()
+            .insert("retry-after", s.to_string().parse().unwrap());
+    }
+    r
+}
+
+async fn api(
+    State(f): State<FakeSlack>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some((status, ra)) = f.record(&method, &headers, &body) {
+        return scripted(status, ra);
+    }
+    let req = f.calls(&method).pop().map(|c| c.body).unwrap_or_default();
+    let channel = req["channel"].clone();
+    if channel == "CGONE" {
+        return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
+    }
+    let reply = match method.as_str() {
+        "chat.postMessage" => {
+            let ts = f.next_ts();
+            json!({"ok": true, "channel": channel, "ts": ts,
+                   "message": {"ts": ts, "type": "message", "text": req["text"], "bot_id": "B0FAKE"}})
+        }
+        "chat.update" => json!({"ok": true, "channel": channel, "ts": req["ts"],
+                               "message": {"text": req["text"], "bot_id": "B0FAKE"}}),
+        "chat.postEphemeral" => json!({"ok": true, "message_ts": f.next_ts()}),
+        "views.open" => {
+            let mut view = req["view"].clone();
+            view["id"] = json!("V0FAKE");
+            view["team_id"] = json!("T0FAKE");
+            view["hash"] = json!("1.abc");
+            json!({"ok": true, "view": view})
+        }
+        "apps.connections.open" => json!({"ok": true, "url": f.ws_url}),
+        _ => json!({"ok": false, "error": "unknown_method"}),
+    };
+    Json(reply).into_response()
+}
+
+async fn response_url(
+    State(f): State<FakeSlack>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some((status, ra)) = f.record(&format!("response:{id}"), &headers, &body) {
+        return scripted(status, ra);
+    }
+    (StatusCode::OK, "ok").into_response()
+}
