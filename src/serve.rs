@@ -7,8 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The deliverers this process can run, from its configuration.
-pub fn deliverers(_app: &App) -> Deliverers {
-    Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel))
+pub fn deliverers(app: &App) -> Result<Deliverers> {
+    let mut ds = Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel));
+    if let Some(mail) = notify::email::MailSettings::from_env()? {
+        let s = &app.settings;
+        ds = ds.add(
+            "email",
+            Arc::new(notify::email::EmailDeliverer::new(
+                mail,
+                s.calendar.clone(),
+                s.send_window,
+                Some(app.store.clone()),
+            )?),
+        );
+    }
+    Ok(ds)
 }
 
 pub async fn run(app: Arc<App>) -> Result<()> {
@@ -40,7 +53,7 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     };
     let worker = tokio::spawn(notify::run_loop(
         app.store.clone(),
-        deliverers(&app),
+        deliverers(&app)?,
         Duration::from_secs(2),
         stop_rx.clone(),
     ));

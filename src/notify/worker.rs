@@ -1,7 +1,7 @@
 //! The outbox worker.
 use crate::store::{Store, outbox};
 use anyhow::Result;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
@@ -10,6 +10,9 @@ use std::sync::Arc;
 pub enum DeliveryError {
     Retry(String),
     Permanent(String),
+    /// Not tried: not before this time (e.g. outside the customer's send window). The claim
+    /// does not count as an attempt.
+    Defer(DateTime<Utc>),
 }
 
 /// Delivers one kind of outbox row (`email`, `webhook`, or `chat` to some platform).
@@ -81,6 +84,9 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
             Ok(()) => {
                 outbox::mark_sent(&mut conn, row.id).await?;
                 sent += 1;
+            }
+            Err(DeliveryError::Defer(at)) => {
+                outbox::defer(&mut conn, row.id, at).await?;
             }
             Err(DeliveryError::Retry(e)) if row.attempts < ds.max_attempts => {
                 tracing::warn!(
