@@ -8,7 +8,15 @@ use std::time::Duration;
 
 /// The deliverers this process can run, from its configuration.
 pub fn deliverers(app: &App) -> Result<Deliverers> {
-    let mut ds = Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel));
+    let mut ds = Deliverers::new(8)
+        .add("chat", Arc::new(notify::console::ConsoleChannel))
+        .add(
+            "webhook",
+            Arc::new(notify::webhook::WebhookDeliverer::new(
+                app.store.clone(),
+                Duration::from_secs(10),
+            )?),
+        );
     if let Some(mail) = notify::email::MailSettings::from_env()? {
         let s = &app.settings;
         ds = ds.add(

@@ -3,6 +3,7 @@
 pub mod console;
 pub mod email;
 pub mod templates;
+pub mod webhook;
 pub mod worker;
 
 pub use worker::{Deliverer, Deliverers, drain_once, run_loop};

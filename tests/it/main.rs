@@ -9,3 +9,4 @@ mod idempotency;
 mod imports;
 mod lifecycle;
 mod scheduler;
+mod webhook;
