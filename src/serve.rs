@@ -65,6 +65,19 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         Duration::from_secs(2),
         stop_rx.clone(),
     ));
+    let autoplan = match crate::app::autoplan::start_time_from_env()? {
+        Some(at) => {
+            let app = app.clone();
+            let stop = stop_rx.clone();
+            Some(tokio::spawn(crate::app::autoplan::run_loop(
+                app,
+                at,
+                Duration::from_secs(60),
+                stop,
+            )))
+        }
+        None => None,
+    };
     let http = {
         let app = app.clone();
         let addr = app.settings.http_addr.clone();
@@ -74,6 +87,9 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let (_, _, http) = tokio::join!(sched, worker, http);
+    if let Some(a) = autoplan {
+        let _ = a.await;
+    }
     if let Ok(Err(e)) = http {
         tracing::error!(error = ?e, "HTTP server stopped");
     }

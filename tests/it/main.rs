@@ -3,6 +3,7 @@ mod smtp_server;
 mod support;
 
 mod actions_log;
+mod autoplan;
 mod commands;
 mod email;
 mod idempotency;
