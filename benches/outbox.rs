@@ -3,7 +3,7 @@
 //! messages to the same server in the same run. Prints both and the ratio.
 //!
 //! `cargo bench --bench outbox` (BENCH_MESSAGES scales it, default 300; BENCH_WORKERS outbox
-//! workers, default 2). Needs python3 with aiosmtpd, and a scratch database on
+//! workers, default 2; BENCH_CONCURRENCY sends in flight per worker, default 1). Needs python3 with aiosmtpd, and a scratch database on
 //! TEST_DATABASE_URL's server (dropped at the end).
 use dunbot::domain::calendar::Calendar;
 use dunbot::domain::send_window::SendWindow;
@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let n = env_usize("BENCH_MESSAGES", 300);
     let workers = env_usize("BENCH_WORKERS", 2).max(1);
+    let concurrency = env_usize("BENCH_CONCURRENCY", 1).max(1);
     let admin = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let name = format!("dunbot_bench_outbox_{}", std::process::id());
@@ -81,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         "{}/{name}",
         admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
     );
-    let result = run(&url, n, workers).await;
+    let result = run(&url, n, workers, concurrency).await;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))
@@ -106,12 +107,14 @@ fn settings(port: u16) -> MailSettings {
     }
 }
 
-async fn run(url: &str, n: usize, workers: usize) -> anyhow::Result<()> {
+async fn run(url: &str, n: usize, workers: usize, concurrency: usize) -> anyhow::Result<()> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
     let dir = std::env::temp_dir().join(format!("dunbot-bench-outbox-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    println!("dunbot outbox benchmark: {n} reminder emails, {workers} outbox workers");
+    println!(
+        "dunbot outbox benchmark: {n} reminder emails, {workers} outbox workers, {concurrency} in flight each"
+    );
 
     // Baseline: a bare lettre loop (one pooled transport, the same kind of multipart message).
     let base_dir = dir.join("baseline");
@@ -161,7 +164,9 @@ async fn run(url: &str, n: usize, workers: usize) -> anyhow::Result<()> {
             SendWindow::always(),
             None,
         )?;
-        let ds = Deliverers::new(3).add("email", Arc::new(d));
+        let ds = Deliverers::new(3)
+            .add("email", Arc::new(d))
+            .with_concurrency(concurrency);
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             while drain_once(&store, &ds, 50).await? > 0 {}

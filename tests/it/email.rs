@@ -232,7 +232,7 @@ async fn two_workers_racing_over_a_thousand_messages_send_each_exactly_once() {
     let (app, _db) = ready().await;
     let n = 1000;
     {
-        let mut conn = app.store.pool.acquire().await.unwrap();
+        let mut tx = app.store.begin().await.unwrap();
         for i in 0..n {
             let payload = serde_json::json!({
                 "account": "ACME-001", "customer": "Acme Corp", "time_zone": "America/New_York",
@@ -240,14 +240,17 @@ async fn two_workers_racing_over_a_thousand_messages_send_each_exactly_once() {
                 "currency": "USD", "invoices": [{"number": format!("INV-{i}"), "due": "2026-11-13", "balance_minor": 1000 + i}],
                 "total_minor": 1000 + i, "requested_by": "test",
             });
-            outbox::enqueue(&mut conn, "email", &format!("race:{i}"), &payload)
+            outbox::enqueue(&mut tx, "email", &format!("race:{i}"), &payload)
                 .await
                 .unwrap();
         }
+        tx.commit().await.unwrap();
     }
     let worker = |app: &App| {
         let store = app.store.clone();
+        // Eight sends in flight per worker hide lettre's per-message round-trip stall.
         let (ds, _) = deliverers(app, &server.url(), SendWindow::always());
+        let ds = ds.with_concurrency(8);
         tokio::spawn(async move {
             let mut sent = 0;
             loop {
