@@ -104,6 +104,8 @@ struct InvoiceView {
     due: String,
     amount: String,
     days_overdue: i64,
+    /// `12 days overdue`, `due today` or `not yet due`.
+    status: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -113,6 +115,8 @@ struct View {
     contact_name: Option<String>,
     invoices: Vec<InvoiceView>,
     total: String,
+    /// The part of the total that is past due.
+    overdue_total: String,
     first_due: String,
     overdue: bool,
     company: String,
@@ -139,7 +143,6 @@ impl Templates {
     /// the first reminder.
     pub fn load(dir: Option<PathBuf>) -> Result<Templates> {
         let mut env = Environment::new();
-        env.set_trim_blocks(true);
         env.set_loader(move |name| {
             if let Some(dir) = &dir {
                 let path = dir.join(name);
@@ -195,11 +198,20 @@ impl Templates {
         let invoices: Vec<InvoiceView> = p
             .invoices
             .iter()
-            .map(|i| InvoiceView {
-                number: i.number.clone(),
-                due: i.due.format("%-d %B %Y").to_string(),
-                amount: money(i.balance_minor),
-                days_overdue: (today - i.due).num_days().max(0),
+            .map(|i| {
+                let days = (today - i.due).num_days();
+                InvoiceView {
+                    number: i.number.clone(),
+                    due: i.due.format("%-d %B %Y").to_string(),
+                    amount: money(i.balance_minor),
+                    days_overdue: days.max(0),
+                    status: match days {
+                        1 => "1 day overdue".into(),
+                        d if d > 1 => format!("{d} days overdue"),
+                        0 => "due today".into(),
+                        _ => "not yet due".into(),
+                    },
+                }
             })
             .collect();
         let mut view = View {
@@ -216,6 +228,13 @@ impl Templates {
                 .unwrap_or_default(),
             invoices,
             total: money(p.total_minor),
+            overdue_total: money(
+                p.invoices
+                    .iter()
+                    .filter(|i| i.due < today)
+                    .map(|i| i.balance_minor)
+                    .sum(),
+            ),
             company: pay.company.clone(),
             payment_link: pay
                 .payment_link
@@ -296,13 +315,29 @@ mod tests {
                 ] {
                     assert!(part.contains(needle), "{tone:?} lacks {needle}: {part}");
                 }
-                assert!(part.contains("10 days ago"), "{part}");
+                assert!(part.contains("(10 days overdue)"), "{part}");
+                assert!(part.contains("(not yet due)"), "{part}");
                 // Polite and factual: no threats.
                 for word in ["court", "lawyer", "legal action", "police"] {
                     assert!(!part.to_lowercase().contains(word), "{tone:?}: {word}");
                 }
             }
             assert!(r.subject.contains("EUR 1,650.50"), "{}", r.subject);
+            // One invoice a line in the plain text, the total on its own.
+            for line in [
+                "  - Invoice INV-1: EUR 1,250.00, due 13 November 2026 (10 days overdue)",
+                "  - Invoice INV-2: EUR 400.50, due 26 November 2026 (not yet due)",
+                "  Total: EUR 1,650.50",
+            ] {
+                assert!(
+                    r.text.lines().any(|l| l == line),
+                    "{tone:?} lacks line {line:?}: {}",
+                    r.text
+                );
+            }
+            if tone != Tone::Friendly {
+                assert!(r.text.contains("EUR 1,250.00 remains"), "{}", r.text);
+            }
             assert!(!r.subject.contains('\n'));
             // HTML escapes the customer's name; plain text keeps it.
             assert!(r.html.contains("Acme &amp; Sons") || !r.html.contains("Acme"));

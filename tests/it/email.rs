@@ -92,7 +92,7 @@ async fn a_reminder_arrives_with_recipient_subject_amounts_and_message_id() {
     assert!(m.header("To").contains("ap@acme.example"));
     assert_eq!(
         m.header("Subject"),
-        "Overdue invoices for Acme Corp: USD 1,650.00"
+        "Payment overdue: USD 1,650.00 outstanding for Acme Corp"
     );
     let from = "ar@example.co".parse().unwrap();
     assert_eq!(m.header("Message-ID"), message_id("reminder:rem-1", &from));
