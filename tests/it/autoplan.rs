@@ -85,6 +85,21 @@ async fn a_month_of_automatic_reminders_follows_the_policy() {
         .iter_days()
         .take_while(|x| *x <= d("2026-12-31"))
         .collect();
+    // Two replicas on the first day at once: the reminders are queued once between them.
+    let first_day = month[0];
+    let app2 = App::new(
+        Settings {
+            calendar: Calendar::new(holidays()),
+            ..settings()
+        },
+        app.store.clone(),
+    );
+    let (a, b) = tokio::join!(
+        autoplan::run(&app, first_day, at(first_day, 6)),
+        autoplan::run(&app2, first_day, at(first_day, 6))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.queued + b.queued, 1, "{a:?} {b:?}");
     for &day in &month {
         autoplan::run(&app, day, at(day, 6)).await.unwrap();
     }
