@@ -1,5 +1,5 @@
 //! The environment, read once into typed settings. `.env.example` documents every variable.
-use crate::domain::{calendar::Calendar, money::Currency, policy::Policy};
+use crate::domain::{calendar::Calendar, money::Currency, policy::Policy, send_window::SendWindow};
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
 use std::env;
@@ -32,6 +32,8 @@ pub struct Settings {
     pub instance_id: String,
     /// Where the HTTP server listens (`/healthz`, platform webhooks).
     pub http_addr: String,
+    /// When reminders may reach a customer, in the customer's time zone.
+    pub send_window: SendWindow,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             digest_channel: "console:local".into(),
             instance_id: format!("dunbot-{}", std::process::id()),
             http_addr: "0.0.0.0:3000".into(),
+            send_window: SendWindow::default(),
         }
     }
 }
@@ -140,6 +143,12 @@ impl Settings {
             digest_channel: var("DUNBOT_DIGEST_CHANNEL").unwrap_or(d.digest_channel),
             instance_id: var("DUNBOT_INSTANCE").unwrap_or(d.instance_id),
             http_addr: var("DUNBOT_HTTP_ADDR").unwrap_or(d.http_addr),
+            send_window: match var("DUNBOT_SEND_WINDOW") {
+                None => d.send_window,
+                Some(v) => {
+                    SendWindow::parse(&v).map_err(|e| anyhow::anyhow!("DUNBOT_SEND_WINDOW: {e}"))?
+                }
+            },
         })
     }
 

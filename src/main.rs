@@ -57,6 +57,13 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<NaiveDate>,
     },
+    /// Queue the day's automatic reminders now (what `serve` does each business day); safe to
+    /// rerun: nothing is queued twice.
+    Autoplan {
+        /// The business day to run for (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
     /// Import a CSV file: customers, invoices or payments.
     Import { kind: ImportKind, file: PathBuf },
     /// Print the action history.
@@ -245,6 +252,20 @@ async fn run(cli: Cli) -> Result<()> {
                 as_of,
             };
             println!("{}", console::run_line(&app, &user, "digest").await);
+        }
+        Cmd::Autoplan { as_of } => {
+            let app = open(settings).await?;
+            let now = chrono::Utc::now();
+            let date = as_of.unwrap_or_else(|| app.settings.today(now));
+            if !app.settings.calendar.is_business_day(date) {
+                println!("{date} is not a business day: no automatic reminders.");
+            } else {
+                let r = dunbot::app::autoplan::run(&app, date, now).await?;
+                println!(
+                    "{date}: {} reminders queued, {} already queued before, {} refused (see dunbot log).",
+                    r.queued, r.already, r.refused
+                );
+            }
         }
         Cmd::Import { kind, file } => {
             let app = open(settings).await?;

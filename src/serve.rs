@@ -7,12 +7,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The deliverers this process can run, from its configuration.
-pub fn deliverers(app: &App) -> Deliverers {
-    let mut ds = Deliverers::new(8).add("chat", Arc::new(notify::console::ConsoleChannel));
+pub fn deliverers(app: &App) -> Result<Deliverers> {
+    let mut ds = Deliverers::new(8)
+        .add("chat", Arc::new(notify::console::ConsoleChannel))
+        .add(
+            "webhook",
+            Arc::new(notify::webhook::WebhookDeliverer::new(
+                app.store.clone(),
+                Duration::from_secs(10),
+            )?),
+        );
     if let Some(d) = crate::chat::discord::deliverer_from_env() {
         ds = ds.add("chat", d);
     }
-    crate::chat::slack::add_deliverer(ds, app)
+    ds = crate::chat::slack::add_deliverer(ds, app);
+    if let Some(mail) = notify::email::MailSettings::from_env()? {
+        let s = &app.settings;
+        ds = ds.add(
+            "email",
+            Arc::new(notify::email::EmailDeliverer::new(
+                mail,
+                s.calendar.clone(),
+                s.send_window,
+                Some(app.store.clone()),
+            )?),
+        );
+    }
+    Ok(ds)
 }
 
 pub async fn run(app: Arc<App>) -> Result<()> {
@@ -44,10 +65,23 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     };
     let worker = tokio::spawn(notify::run_loop(
         app.store.clone(),
-        deliverers(&app),
+        deliverers(&app)?,
         Duration::from_secs(2),
         stop_rx.clone(),
     ));
+    let autoplan = match crate::app::autoplan::start_time_from_env()? {
+        Some(at) => {
+            let app = app.clone();
+            let stop = stop_rx.clone();
+            Some(tokio::spawn(crate::app::autoplan::run_loop(
+                app,
+                at,
+                Duration::from_secs(60),
+                stop,
+            )))
+        }
+        None => None,
+    };
     let discord = crate::chat::discord::start_from_env(&app, stop_rx.clone())?;
     let slack_socket = crate::chat::slack::spawn_socket_mode(app.clone(), stop_rx.clone());
     let listener = crate::http::bind(&app.settings.http_addr).await?;
@@ -61,11 +95,8 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = tokio::join!(sched, worker);
-    if let Some(d) = discord {
-        let _ = d.await;
-    }
-    if let Some(s) = slack_socket {
-        let _ = s.await;
+    for task in [autoplan, discord, slack_socket].into_iter().flatten() {
+        let _ = task.await;
     }
     match http_died {
         None => match http.await {

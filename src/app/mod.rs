@@ -5,9 +5,11 @@ pub mod admin;
 mod agency;
 mod args;
 pub mod automatic;
+pub mod autoplan;
 mod context;
 mod disputes;
 mod flags;
+mod hold;
 mod invocation;
 mod promise;
 mod remind;
@@ -233,6 +235,9 @@ async fn dispatch(
         "digest" => views::digest(ctx, tx).await,
         "help" => views::help(ctx, p),
         "role" => roles::run(ctx, tx, p).await,
+        "hold" => hold::hold(ctx, tx, p).await,
+        "unhold" => hold::unhold(ctx, tx, p).await,
+        "preview" => hold::preview(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -242,7 +247,7 @@ async fn dispatch(
 /// Every declared command has a handler (checked by a test against `commands/`).
 pub const HANDLED: &[&str] = &[
     "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
-    "account", "aging", "digest", "help", "role",
+    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
 ];
 
 #[cfg(test)]

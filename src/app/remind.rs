@@ -1,10 +1,13 @@
 //! `ar remind`: queue a reminder email to the customer's contact.
+use super::Platform;
 use super::{Ctx, Done, Fail, args};
 use crate::chat::Message;
 use crate::commands::Parsed;
 use crate::domain::money::Money;
+use crate::domain::policy::Stage;
 use crate::refuse;
 use crate::store::{collections, ledger, outbox};
+use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::PgConnection;
 
@@ -110,20 +113,26 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         "invoices": invoices.iter().map(|i| json!({"number": i.number, "due": i.due, "balance_minor": i.balance_minor()})).collect::<Vec<_>>(),
         "total_minor": total, "requested_by": ctx.who(),
     });
-    let outbox_id = outbox::enqueue(
+    // Outside the customer's send window the row waits for its next opening.
+    let s = &ctx.app.settings;
+    let tz: Tz = acc.time_zone.parse().unwrap_or(Tz::UTC);
+    let opens = s.send_window.next_opening(&s.calendar, tz, ctx.now);
+    let outbox_id = outbox::enqueue_at(
         tx,
         "email",
         &format!("reminder:{}", ctx.request_id),
         &payload,
+        opens,
     )
     .await?;
+    let stage = automatic_stage(ctx);
     collections::insert_reminder(
         tx,
         &collections::NewReminder {
             account_id: acc.id,
             invoice_id: only_invoice.as_ref().map(|i| i.id),
             tone,
-            stage: None,
+            stage: stage.map(|st| st.key()),
             queued_by: ctx.who(),
             queued_at: ctx.now,
             outbox_id,
@@ -139,17 +148,25 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             if invoices.len() == 1 { "" } else { "s" }
         ),
     };
-    let text = format!(
+    let mut text = format!(
         "{} reminder queued to {email} for {} ({}): {what}, {amount}. Requested by {}.",
         capitalise(tone),
         acc.code,
         acc.name,
         ctx.who()
     );
+    if opens > ctx.now {
+        text.push_str(&format!(
+            " It is outside {}'s send window, so it will go out {} ({}).",
+            acc.code,
+            opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
+            opens.format("%H:%M UTC")
+        ));
+    }
     Ok(
         Done::new(Message::channel(text.clone()), Some(acc.code.clone()))
             .with_details(
-                json!({"tone": tone, "to": email, "total_minor": total, "outbox_id": outbox_id}),
+                json!({"tone": tone, "to": email, "total_minor": total, "outbox_id": outbox_id, "sends_at": opens, "stage": stage}),
             )
             .resolved(format!(
                 "{} reminder sent by {} at {}",
@@ -158,6 +175,17 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
                 ctx.now.format("%H:%M UTC")
             )),
     )
+}
+
+/// The policy stage when dunbot itself queued the reminder: the automatic plan's request ids
+/// are `auto:<account>:<stage>:<date>` (see `automatic::plan`).
+fn automatic_stage(ctx: &Ctx<'_>) -> Option<Stage> {
+    if ctx.actor.platform != Platform::System {
+        return None;
+    }
+    let mut parts = ctx.request_id.strip_prefix("auto:")?.rsplitn(3, ':');
+    let _date = parts.next()?;
+    Stage::parse(parts.next()?)
 }
 
 fn capitalise(s: &str) -> String {

@@ -52,10 +52,20 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
     }
     let name = words.remove(0).to_ascii_lowercase();
     let spec = reg.get(&name).ok_or_else(|| {
+        // The command sharing the longest prefix (at least two letters) with what was typed.
+        let shared = |c: &&crate::commands::spec::CommandSpec| {
+            c.name
+                .chars()
+                .zip(name.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
         let close = reg
             .commands
             .iter()
-            .find(|c| c.name.starts_with(&name[..name.len().min(2)]))
+            .filter(|c| shared(c) >= 2.min(name.len()))
+            .rev()
+            .max_by_key(shared)
             .map(|c| format!(" Did you mean `/{root} {}`?", c.name))
             .unwrap_or_default();
         format!("There is no command `{name}`.{close} Type `/{root} help` for the list.")

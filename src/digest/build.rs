@@ -88,6 +88,8 @@ pub struct Digest {
     pub escalations: Listed<Escalation>,
     pub offers: Vec<OfferLine>,
     pub flags: Vec<FlagLine>,
+    /// Outbox messages given up on (dead).
+    pub undelivered: i64,
 }
 
 pub(crate) fn money(minor: i64, code: &str) -> Money {
@@ -234,5 +236,6 @@ pub fn build(
         escalations: Listed::top(escalations, n),
         offers: snap.offers.clone(),
         flags: snap.flags.clone(),
+        undelivered: snap.undelivered,
     }
 }

@@ -21,6 +21,8 @@ pub struct Snapshot {
     pub promises: Vec<snapshot::PromiseFacts>,
     pub offers: Vec<snapshot::OfferLine>,
     pub flags: Vec<snapshot::FlagLine>,
+    /// Outbox messages given up on (dead).
+    pub undelivered: i64,
 }
 
 /// Loads the snapshot for `as_of` (promises from 30 days back, for "broken since").
@@ -37,5 +39,6 @@ pub async fn load(
         promises: snapshot::promises(conn, as_of - chrono::Days::new(30), None).await?,
         offers: snapshot::proposed_offers(conn).await?,
         flags: snapshot::open_flags(conn).await?,
+        undelivered: crate::store::outbox::dead_count(conn).await?,
     })
 }

@@ -251,6 +251,17 @@ pub fn render(d: &Digest) -> Message {
         }
         summary.push(format!("{} flagged", d.flags.len()));
     }
+    if d.undelivered > 0 {
+        let n = d.undelivered;
+        let what = if n == 1 { "message" } else { "messages" };
+        blocks.push(Block::Divider);
+        blocks.push(Block::Text {
+            text: format!(
+                "*{n} {what} could not be delivered* (reminders or agency pings given up after retries): see `dunbot outbox --status dead`."
+            ),
+        });
+        summary.push(format!("{n} {what} could not be delivered"));
+    }
     let text = if summary.is_empty() {
         title
     } else {

@@ -8,4 +8,5 @@ pub mod policy;
 pub mod priority;
 pub mod promise;
 pub mod roles;
+pub mod send_window;
 pub mod settlement;

@@ -1,8 +1,9 @@
 //! The outbox worker.
 use crate::store::{Store, outbox};
 use anyhow::Result;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, stream};
 use std::sync::Arc;
 
 /// Why a delivery failed: try again later, or never.
@@ -10,6 +11,9 @@ use std::sync::Arc;
 pub enum DeliveryError {
     Retry(String),
     Permanent(String),
+    /// Not tried: not before this time (e.g. outside the customer's send window). The claim
+    /// does not count as an attempt.
+    Defer(DateTime<Utc>),
 }
 
 /// Delivers one kind of outbox row (`email`, `webhook`, or `chat` to some platform).
@@ -28,6 +32,9 @@ pub struct Deliverers {
     /// Kinds claimed from the outbox.
     pub kinds: Vec<String>,
     pub max_attempts: i32,
+    /// Rows of one batch in flight at once (at least 1). SMTP waits on round trips, so a few
+    /// in flight hide the latency; chat posts keep their order only with 1.
+    pub concurrency: usize,
 }
 
 impl Deliverers {
@@ -36,7 +43,12 @@ impl Deliverers {
             list: vec![],
             kinds: vec![],
             max_attempts,
+            concurrency: 1,
         }
+    }
+    pub fn with_concurrency(mut self, n: usize) -> Deliverers {
+        self.concurrency = n.max(1);
+        self
     }
     pub fn add(mut self, kind: &str, d: Arc<dyn Deliverer>) -> Deliverers {
         if !self.kinds.iter().any(|k| k == kind) {
@@ -64,23 +76,29 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
     let mut conn = store.pool.acquire().await?;
     let rows = outbox::claim(&mut conn, &ds.kinds, batch, 120.0).await?;
     let mut sent = 0;
-    for row in rows {
-        let Some(d) = ds.list.iter().find(|d| d.accepts(&row)) else {
+    let mut done = stream::iter(rows)
+        .map(|row| async move {
+            let result = match ds.list.iter().find(|d| d.accepts(&row)) {
+                Some(d) => Some(d.deliver(&row).await),
+                None => None,
+            };
+            (row, result)
+        })
+        .buffer_unordered(ds.concurrency.max(1));
+    while let Some((row, result)) = done.next().await {
+        let Some(result) = result else {
             // Nothing here can deliver it (e.g. a Slack post on a replica without Slack): leave
             // it for one that can, without spending its attempts.
-            outbox::mark_failed(
-                &mut conn,
-                row.id,
-                "no deliverer on this replica",
-                Some(Utc::now() + Duration::seconds(60)),
-            )
-            .await?;
+            outbox::defer(&mut conn, row.id, Utc::now() + Duration::seconds(60)).await?;
             continue;
         };
-        match d.deliver(&row).await {
+        match result {
             Ok(()) => {
                 outbox::mark_sent(&mut conn, row.id).await?;
                 sent += 1;
+            }
+            Err(DeliveryError::Defer(at)) => {
+                outbox::defer(&mut conn, row.id, at).await?;
             }
             Err(DeliveryError::Retry(e)) if row.attempts < ds.max_attempts => {
                 tracing::warn!(

@@ -174,3 +174,20 @@ pub async fn set_hold(
         .await?;
     Ok(())
 }
+
+/// Open invoices (every account) due in `[from, to]`: what the automatic plan may remind about.
+pub async fn open_invoices_due_between(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Invoice>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, number, issued, due, amount_minor, paid_minor, currency, status
+           FROM invoices WHERE status = 'open' AND due BETWEEN $1 AND $2 AND amount_minor > paid_minor
+          ORDER BY account_id, due, number",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}

@@ -115,3 +115,40 @@ pub async fn counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, sqlx:
         .fetch_all(conn)
         .await
 }
+
+/// Like `enqueue`, but not to be sent before `not_before` (a reminder outside the send window).
+pub async fn enqueue_at(
+    conn: &mut PgConnection,
+    kind: &str,
+    dedupe_key: &str,
+    payload: &serde_json::Value,
+    not_before: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("INSERT INTO outbox (kind, dedupe_key, payload, next_attempt_at) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id")
+        .bind(kind)
+        .bind(dedupe_key)
+        .bind(payload)
+        .bind(not_before)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Puts a claimed row back until `at` without counting the claim as an attempt (the message
+/// was not tried: e.g. its send window is closed).
+pub async fn defer(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $2, attempts = greatest(attempts - 1, 0) WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Messages given up on (dead), for the digest.
+pub async fn dead_count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'dead'")
+        .fetch_one(conn)
+        .await
+}

@@ -70,6 +70,7 @@ fn digest_of(n: usize) -> Digest {
     Digest {
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         late: n > 1000,
+        undelivered: 0,
         totals: vec![
             CurrencyTotals {
                 currency: Currency::parse("USD").unwrap(),
