@@ -5,21 +5,15 @@
 //!
 //! `cargo bench --bench core` (BENCH_CUSTOMERS / BENCH_INVOICES scale it down for a quick look).
 //! Uses a scratch database on TEST_DATABASE_URL's server, dropped at the end.
+mod support;
 use dunbot::app::App;
 use dunbot::app::admin::{ImportKind, import_file};
 use dunbot::config::Settings;
 use dunbot::digest;
 use dunbot::store::Store;
-use sqlx::{Connection, PgConnection};
 use std::io::Write;
 use std::time::{Duration, Instant};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::env_usize;
 
 const KEYED_BASELINE: &[&str] = &[
     "DROP TABLE IF EXISTS copy_keyed",
@@ -51,24 +45,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let customers = env_usize("BENCH_CUSTOMERS", 100_000);
     let invoices = env_usize("BENCH_INVOICES", 1_000_000);
-    let admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("dunbot_bench_{}", std::process::id());
-    let mut conn = PgConnection::connect(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await?;
-    let url = format!(
-        "{}/{name}",
-        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
-    );
-    let result = run(&url, customers, invoices).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await?;
-    result
+    support::with_scratch_db("dunbot_bench", |url| async move {
+        run(&url, customers, invoices).await
+    })
+    .await
 }
 
 async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@
 //! `cargo bench --bench outbox` (BENCH_MESSAGES scales it, default 300; BENCH_WORKERS outbox
 //! workers, default 2; BENCH_CONCURRENCY sends in flight per worker, default 1). Needs python3 with aiosmtpd, and a scratch database on
 //! TEST_DATABASE_URL's server (dropped at the end).
+mod support;
 use dunbot::domain::calendar::Calendar;
 use dunbot::domain::send_window::SendWindow;
 use dunbot::notify::email::{EmailDeliverer, MailSettings, mailer};
@@ -13,17 +14,10 @@ use dunbot::notify::{Deliverers, drain_once};
 use dunbot::store::{Store, outbox};
 use lettre::AsyncTransport;
 use lettre::message::{Message, MultiPart};
-use sqlx::{Connection, PgConnection};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use support::env_usize;
 
 struct Server(Child, u16);
 
@@ -71,24 +65,10 @@ async fn main() -> anyhow::Result<()> {
     let n = env_usize("BENCH_MESSAGES", 300);
     let workers = env_usize("BENCH_WORKERS", 2).max(1);
     let concurrency = env_usize("BENCH_CONCURRENCY", 1).max(1);
-    let admin = std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("dunbot_bench_outbox_{}", std::process::id());
-    let mut conn = PgConnection::connect(&admin).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await?;
-    let url = format!(
-        "{}/{name}",
-        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
-    );
-    let result = run(&url, n, workers, concurrency).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await?;
-    result
+    support::with_scratch_db("dunbot_bench_outbox", |url| async move {
+        run(&url, n, workers, concurrency).await
+    })
+    .await
 }
 
 fn settings(port: u16) -> MailSettings {
