@@ -97,7 +97,9 @@ pub fn assess(
         paused,
         track,
         days_past_due: dpd,
-        bucket: Bucket::for_days_past_due(dpd),
+        // Chasing looks at open invoices only, but an account whose overdue invoices are all
+        // disputed or with an agency still ages: its bucket is where the oldest money sits.
+        bucket: Bucket::oldest_past_due(a.buckets()).unwrap_or(Bucket::for_days_past_due(dpd)),
         priority: score(&PriorityInput {
             balance_minor: a.balance_minor,
             exponent,

@@ -31,6 +31,17 @@ impl Bucket {
         }
     }
 
+    /// The oldest past-due bucket holding money, given amounts in `ALL` order.
+    pub fn oldest_past_due(amounts: [i64; 5]) -> Option<Bucket> {
+        Bucket::ALL
+            .into_iter()
+            .zip(amounts)
+            .skip(1)
+            .rev()
+            .find(|(_, minor)| *minor > 0)
+            .map(|(b, _)| b)
+    }
+
     /// `current`, `1-30`, `31-60`, `61-90`, `90+`.
     pub fn label(&self) -> &'static str {
         match self {
@@ -74,6 +85,19 @@ mod tests {
         for (days, bucket) in cases {
             assert_eq!(Bucket::for_days_past_due(days), bucket, "{days}");
         }
+    }
+
+    #[test]
+    fn the_oldest_past_due_bucket_ignores_current_money() {
+        assert_eq!(Bucket::oldest_past_due([5, 0, 0, 0, 0]), None);
+        assert_eq!(
+            Bucket::oldest_past_due([5, 1, 0, 7, 0]),
+            Some(Bucket::Days61To90)
+        );
+        assert_eq!(
+            Bucket::oldest_past_due([0, 0, 0, 0, 1]),
+            Some(Bucket::Over90)
+        );
     }
 
     #[test]
