@@ -2,7 +2,7 @@
 use super::{Ctx, Done, Fail, args};
 use crate::chat::{Block, Message, Visibility};
 use crate::commands::{Parsed, help_for, help_index, registry};
-use crate::digest::{self, account_buttons};
+use crate::digest::{self, contact_buttons};
 use crate::domain::aging::Bucket;
 use crate::domain::money::Money;
 use crate::domain::policy::Pause;
@@ -175,7 +175,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
     if balance > 0 && !ctx.agency_only() {
         blocks.push(Block::Item {
             text: "Actions".into(),
-            buttons: account_buttons(&acc.code),
+            buttons: contact_buttons(&acc.code, acc.do_not_contact),
         });
     }
     let text = format!(

@@ -27,6 +27,20 @@ pub fn account_buttons(code: &str) -> Vec<Button> {
     ]
 }
 
+/// An account's buttons, without "Send reminder" for a customer who may not be contacted:
+/// pressing it could only be refused.
+pub fn contact_buttons(code: &str, do_not_contact: bool) -> Vec<Button> {
+    let mut buttons = account_buttons(code);
+    if do_not_contact {
+        buttons.retain(|b| !b.command.starts_with("remind "));
+    }
+    buttons
+}
+
+fn line_buttons(l: &AccountLine) -> Vec<Button> {
+    contact_buttons(&l.code, l.do_not_contact)
+}
+
 fn describe(l: &AccountLine) -> String {
     let mut s = format!("*{}* {} — {}", l.code, l.name, l.amount);
     if l.amount != l.balance {
@@ -137,7 +151,7 @@ pub fn render(d: &Digest) -> Message {
                 Stage::AgencyReferral => "refer to an agency",
                 _ => "follow up",
             };
-            let mut buttons = account_buttons(&e.line.code);
+            let mut buttons = line_buttons(&e.line);
             if e.stage == Stage::AgencyReferral {
                 buttons.push(button(
                     "Refer to agency",
@@ -205,7 +219,7 @@ pub fn render(d: &Digest) -> Message {
         for l in &g.accounts.items {
             blocks.push(Block::Item {
                 text: describe(l),
-                buttons: account_buttons(&l.code),
+                buttons: line_buttons(l),
             });
         }
         more(&mut blocks, g.accounts.more, "accounts in this bucket");
@@ -222,7 +236,7 @@ pub fn render(d: &Digest) -> Message {
                 .unwrap_or_default();
             blocks.push(Block::Item {
                 text: format!("*{}* {} — {}{when}", l.code, l.name, l.amount),
-                buttons: account_buttons(&l.code),
+                buttons: line_buttons(l),
             });
         }
         more(&mut blocks, d.due_soon.more, "accounts due soon");
@@ -271,5 +285,39 @@ pub fn render(d: &Digest) -> Message {
         text,
         blocks,
         visibility: Visibility::Channel,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::{Currency, Money};
+
+    fn line(do_not_contact: bool) -> AccountLine {
+        AccountLine {
+            code: "ACME-001".into(),
+            name: "Acme".into(),
+            owner: None,
+            balance: Money::new(100, Currency::USD),
+            amount: Money::new(100, Currency::USD),
+            days_past_due: 3,
+            stage: None,
+            paused: None,
+            priority: 1,
+            do_not_contact,
+            next_due: None,
+        }
+    }
+
+    #[test]
+    fn a_do_not_contact_account_offers_no_reminder_button() {
+        let commands = |l: &AccountLine| -> Vec<String> {
+            line_buttons(l).into_iter().map(|b| b.command).collect()
+        };
+        assert_eq!(
+            commands(&line(false)),
+            ["remind ACME-001", "promise ACME-001", "flag ACME-001"]
+        );
+        assert_eq!(commands(&line(true)), ["promise ACME-001", "flag ACME-001"]);
     }
 }
