@@ -31,15 +31,25 @@ use serde_json::json;
 pub struct App {
     pub settings: Settings,
     pub store: Store,
+    /// Requests handled at once: fewer than the pool's connections, so a burst from any edge
+    /// waits here in turn instead of timing out on the pool, and the scheduler and the outbox
+    /// worker keep a connection.
+    admission: tokio::sync::Semaphore,
 }
 
 impl App {
     pub fn new(settings: Settings, store: Store) -> App {
-        App { settings, store }
+        let connections = store.pool.options().get_max_connections() as usize;
+        App {
+            settings,
+            store,
+            admission: tokio::sync::Semaphore::new(connections.saturating_sub(2).max(1)),
+        }
     }
 
     /// Never fails: an unexpected error is logged with a reference the person can quote.
     pub async fn handle(&self, inv: Invocation) -> Outcome {
+        let _turn = self.admission.acquire().await;
         match self.try_handle(&inv).await {
             Ok(o) => o,
             Err(e) => {

@@ -4,6 +4,7 @@ mod support;
 
 mod actions_log;
 mod autoplan;
+mod burst;
 mod commands;
 mod discord_deliver;
 mod discord_e2e;
