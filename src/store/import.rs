@@ -121,7 +121,10 @@ pub async fn invoices(
     conn: &mut PgConnection,
     rows: &[InvoiceRow],
 ) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
-    let accounts = account_ids(conn).await?;
+    let mut codes: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let accounts = account_ids(conn, Some(&codes)).await?;
     let mut data = BinaryRows::start(rows.len() * 64);
     for r in rows {
         if !encode_invoice(&mut data, r, &accounts) {
@@ -167,16 +170,16 @@ pub async fn bulk_worthwhile(conn: &mut PgConnection, rows: usize) -> Result<boo
 }
 
 /// Loads new invoices as they are read: a thread checks and encodes rows while the server
-/// stores the previous ones (one binary `COPY`), with the secondary indexes and the account
-/// foreign key dropped and rebuilt afterwards, as Postgres's manual advises for bulk loads. The
-/// invoice table is locked meanwhile. `Ok(None)` when the file needs the careful path (a bad
+/// stores the previous ones (one binary `COPY`), with the invoice table's keys and secondary
+/// indexes, and the other tables' keys to it, dropped and rebuilt afterwards, as Postgres's
+/// manual advises for bulk loads. Those tables are locked meanwhile. `Ok(None)` when the file needs the careful path (a bad
 /// row, an unknown account or currency, an invoice number already known or repeated): then
 /// nothing was written and the caller reads the file again row by row.
 pub async fn bulk_invoices<I>(conn: &mut PgConnection, rows: I) -> Result<Option<u64>, sqlx::Error>
 where
     I: Iterator<Item = Result<InvoiceRow, RowError>> + Send + 'static,
 {
-    let accounts = account_ids(conn).await?;
+    let accounts = account_ids(conn, None).await?;
     sqlx::query("SAVEPOINT bulk_import")
         .execute(&mut *conn)
         .await?;
@@ -324,15 +327,19 @@ fn encode_invoice(
 /// Files of fewer rows keep the indexes up to date as they go.
 pub const BULK_MIN_ROWS: usize = 50_000;
 
-/// `code → (id, currency)` for every account: a file names most of them in a bulk load, and
-/// the ledger holds far fewer accounts than invoices.
+/// `code → (id, currency)` for the accounts named, or for every account (`None`): a bulk load
+/// names most of them before it has read the file, and the ledger holds far fewer accounts
+/// than invoices.
 async fn account_ids(
     conn: &mut PgConnection,
+    codes: Option<&[&str]>,
 ) -> Result<HashMap<String, (i64, Currency)>, sqlx::Error> {
-    let found: Vec<(String, i64, String)> =
-        sqlx::query_as("SELECT code, id, currency::text FROM accounts")
-            .fetch_all(&mut *conn)
-            .await?;
+    let found: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT code, id, currency::text FROM accounts WHERE $1::text[] IS NULL OR code = ANY($1)",
+    )
+    .bind(codes)
+    .fetch_all(&mut *conn)
+    .await?;
     Ok(found
         .into_iter()
         .filter_map(|(code, id, cur)| Some((code, (id, Currency::parse(&cur).ok()?))))
