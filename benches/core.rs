@@ -137,7 +137,7 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
                 .await?;
         }
         let t = Instant::now();
-        let n = import_file(&app, ImportKind::Invoices, &csv)
+        let n = import_file(&app, ImportKind::Invoices, &csv, None)
             .await?
             .map_err(|rows| anyhow::anyhow!("bench file refused: {:?}", rows.first()))?;
         import_t.push(t.elapsed());

@@ -264,7 +264,7 @@ async fn seed(app: &App, accounts: usize) -> anyhow::Result<()> {
     ] {
         let path = dir.join(format!("{kind:?}.csv"));
         std::fs::write(&path, body)?;
-        import_file(app, kind, &path)
+        import_file(app, kind, &path, None)
             .await?
             .map_err(|rows| anyhow::anyhow!("seed rows refused: {rows:?}"))?;
     }

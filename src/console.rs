@@ -4,7 +4,7 @@ use crate::app::{Actor, App, Invocation, Platform, Source};
 use crate::chat::console::render;
 use crate::domain::roles::Role;
 use anyhow::Result;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use std::io::IsTerminal;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -35,7 +35,7 @@ pub async fn run_line(app: &App, user: &ConsoleUser, line: &str) -> String {
         request_id: format!("console:{}", uuid::Uuid::new_v4()),
         text: line.to_string(),
         source: Source::Command,
-        now: Utc::now(),
+        now: app.now(),
         as_of: user.as_of,
     };
     let out = app.handle(inv).await;

@@ -6,7 +6,7 @@ use crate::domain::roles::Role;
 use crate::import::{CustomerRow, InvoiceRow, PaymentRow};
 use crate::store::{import, ledger};
 use anyhow::{Result, bail};
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -206,7 +206,7 @@ pub async fn seed(app: &App, today: NaiveDate, customers: usize, seed: u64) -> R
             request_id: format!("demo-seed-{i}"),
             text: line.to_string(),
             source: Source::Command,
-            now: Utc::now(),
+            now: app.now(),
             as_of: Some(today),
         };
         let out = app.handle(inv).await;

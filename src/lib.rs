@@ -2,6 +2,7 @@
 //! `digest`), one store (`store`, the only SQL), thin edges (`console`, later Slack and Discord).
 pub mod app;
 pub mod chat;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod console;

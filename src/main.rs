@@ -65,7 +65,14 @@ enum Cmd {
         as_of: Option<NaiveDate>,
     },
     /// Import a CSV file: customers, invoices or payments.
-    Import { kind: ImportKind, file: PathBuf },
+    Import {
+        kind: ImportKind,
+        file: PathBuf,
+        /// The business date the file is as of (a back-dated file): payments resolve
+        /// promises-to-pay as of that day. Default: today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
     /// Print the action history.
     Log {
         /// One JSON object per line.
@@ -200,7 +207,7 @@ async fn run(cli: Cli) -> Result<()> {
             no_console,
         } => {
             let app = open(settings).await?;
-            let today = app.settings.today(Utc::now());
+            let today = app.today();
             eprintln!("Setting up the sample portfolio…");
             if dunbot::demo::seed(&app, today, customers, 7).await? {
                 eprintln!(
@@ -255,7 +262,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Autoplan { as_of } => {
             let app = open(settings).await?;
-            let now = chrono::Utc::now();
+            let now = app.now();
             let date = as_of.unwrap_or_else(|| app.settings.today(now));
             if !app.settings.calendar.is_business_day(date) {
                 println!("{date} is not a business day: no automatic reminders.");
@@ -267,9 +274,9 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Cmd::Import { kind, file } => {
+        Cmd::Import { kind, file, as_of } => {
             let app = open(settings).await?;
-            match admin::import_file(&app, kind, &file).await? {
+            match admin::import_file(&app, kind, &file, as_of).await? {
                 Ok(c) => println!(
                     "{}: {} new, {} already there",
                     file.display(),

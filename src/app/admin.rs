@@ -9,6 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 fn cli_action(
+    at: chrono::DateTime<Utc>,
     kind: &str,
     subject: Option<String>,
     details: Value,
@@ -16,7 +17,7 @@ fn cli_action(
 ) -> actions::NewAction {
     let who = std::env::var("USER").unwrap_or_else(|_| "cli".into());
     actions::NewAction {
-        at: Utc::now(),
+        at,
         actor_platform: "cli".into(),
         actor_id: who.clone(),
         actor_name: who,
@@ -68,6 +69,7 @@ pub async fn add_agency(
     record(
         tx,
         cli_action(
+            app.now(),
             "agency_add",
             Some(format!("agency:{name}")),
             json!({"agency_id": id, "webhook": webhook, "channel": channel}),
@@ -99,6 +101,7 @@ pub async fn grant_role(
     record(
         tx,
         cli_action(
+            app.now(),
             "role",
             Some(format!("user:{user}")),
             json!({"platform": platform, "role": role, "agency": agency, "changed": changed}),
@@ -143,12 +146,15 @@ async fn import_invoices(
 }
 
 /// Validates the whole file, then writes it in one transaction with its action row. Returns
-/// `Err(rows)` when any row is bad (nothing written).
+/// `Err(rows)` when any row is bad (nothing written). Payments resolve promises as of `as_of`
+/// (a back-dated file), or today by the app's clock.
 pub async fn import_file(
     app: &App,
     kind: ImportKind,
     path: &std::path::Path,
+    as_of: Option<chrono::NaiveDate>,
 ) -> Result<Result<import::ImportCount, Vec<RowError>>> {
+    let now = app.now();
     let file = std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     let reader = std::io::BufReader::new(file);
@@ -170,6 +176,7 @@ pub async fn import_file(
             record(
                 tx,
                 cli_action(
+                    now,
                     &format!("import_{kind:?}").to_ascii_lowercase(),
                     None,
                     details,
@@ -178,8 +185,8 @@ pub async fn import_file(
             )
             .await?;
             if kind == ImportKind::Payments {
-                super::automatic::resolve_promises(app, app.settings.today(Utc::now()), Utc::now())
-                    .await?;
+                let today = as_of.unwrap_or_else(|| app.settings.today(now));
+                super::automatic::resolve_promises(app, today, now).await?;
             }
             Ok(Ok(count))
         }
@@ -187,6 +194,7 @@ pub async fn import_file(
             tx.rollback().await?;
             let mut conn = app.store.pool.acquire().await?;
             let mut a = cli_action(
+                now,
                 "import",
                 None,
                 json!({"file": path.display().to_string(), "bad_rows": rows.len()}),

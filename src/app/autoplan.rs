@@ -236,7 +236,7 @@ pub async fn run_loop(
 ) {
     let mut done: Option<NaiveDate> = None;
     loop {
-        let now = Utc::now();
+        let now = app.now();
         let local = now.with_timezone(&app.settings.time_zone);
         let today = local.date_naive();
         if done != Some(today) && local.time() >= at && app.settings.calendar.is_business_day(today)

@@ -21,6 +21,7 @@ pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
 
 use crate::chat::Message;
+use crate::clock::Clock;
 use crate::commands::{Parsed, parse_line, registry};
 use crate::config::Settings;
 use crate::domain::roles::{Role, permits};
@@ -31,6 +32,8 @@ use serde_json::json;
 pub struct App {
     pub settings: Settings,
     pub store: Store,
+    /// What "now" is for everything that decides by the date; tests fix it.
+    pub clock: Clock,
     /// Requests handled at once: fewer than the pool's connections, so a burst from any edge
     /// waits here in turn instead of timing out on the pool, and the scheduler and the outbox
     /// worker keep a connection.
@@ -43,8 +46,24 @@ impl App {
         App {
             settings,
             store,
+            clock: Clock::System,
             admission: tokio::sync::Semaphore::new(connections.saturating_sub(2).max(1)),
         }
+    }
+
+    /// Replaces the clock (tests, back-dated runs).
+    pub fn with_clock(mut self, clock: Clock) -> App {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Today in the company's time zone, by the app's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.settings.today(self.now())
     }
 
     /// Never fails: an unexpected error is logged with a reference the person can quote.

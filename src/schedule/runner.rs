@@ -135,7 +135,7 @@ pub async fn run_loop(
 ) {
     let mut stop = stop;
     loop {
-        if let Err(e) = tick(app, Utc::now()).await {
+        if let Err(e) = tick(app, app.now()).await {
             tracing::error!(error = ?e, "scheduler tick failed; retrying next tick");
         }
         tokio::select! {

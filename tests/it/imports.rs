@@ -17,7 +17,7 @@ async fn a_file_with_bad_rows_imports_nothing_and_lists_each() {
          ACME-001,INV-1,2026-11-01,2026-12-01,99.00,USD\n",
     )
     .unwrap();
-    let rows = import_file(&app, ImportKind::Invoices, &bad)
+    let rows = import_file(&app, ImportKind::Invoices, &bad, None)
         .await
         .unwrap()
         .unwrap_err();
@@ -36,7 +36,7 @@ async fn a_file_with_bad_rows_imports_nothing_and_lists_each() {
     );
     // Row-level validation errors are all reported too.
     std::fs::write(&bad, "account,invoice,issued,due,amount,currency\nA,I,2026-02-30,2026-12-01,1,USD\nA,J,2026-01-01,2026-12-01,1.234,USD\n").unwrap();
-    let rows = import_file(&app, ImportKind::Invoices, &bad)
+    let rows = import_file(&app, ImportKind::Invoices, &bad, None)
         .await
         .unwrap()
         .unwrap_err();
@@ -59,14 +59,14 @@ async fn importing_the_same_files_twice_changes_nothing() {
     ] {
         let path = dir.join(format!("{kind:?}.csv"));
         std::fs::write(&path, body).unwrap();
-        let first = import_file(&app, kind, &path).await.unwrap().unwrap();
+        let first = import_file(&app, kind, &path, None).await.unwrap().unwrap();
         assert!(first.inserted > 0, "{kind:?}");
         let snapshot: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT number, paid_minor, status FROM invoices ORDER BY number")
                 .fetch_all(&app.store.pool)
                 .await
                 .unwrap();
-        let again = import_file(&app, kind, &path).await.unwrap().unwrap();
+        let again = import_file(&app, kind, &path, None).await.unwrap().unwrap();
         assert_eq!(again.inserted, 0, "{kind:?} second time");
         let after: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT number, paid_minor, status FROM invoices ORDER BY number")
@@ -185,7 +185,7 @@ async fn the_track_record_counts_invoices_paid_late_once() {
     let dir = tempdir();
     let path = dir.join("payments.csv");
     std::fs::write(&path, payments).unwrap();
-    import_file(&app, ImportKind::Payments, &path)
+    import_file(&app, ImportKind::Payments, &path, None)
         .await
         .unwrap()
         .unwrap();
@@ -206,7 +206,7 @@ async fn a_large_first_load_streams_and_a_bad_row_in_it_still_imports_nothing() 
     let dir = tempdir();
     let path = dir.join("customers.csv");
     std::fs::write(&path, CUSTOMERS).unwrap();
-    import_file(&app, ImportKind::Customers, &path)
+    import_file(&app, ImportKind::Customers, &path, None)
         .await
         .unwrap()
         .unwrap();
@@ -233,7 +233,7 @@ async fn a_large_first_load_streams_and_a_bad_row_in_it_still_imports_nothing() 
     };
     let path = dir.join("first-load.csv");
     std::fs::write(&path, file("NOPE-001")).unwrap();
-    let errors = import_file(&app, ImportKind::Invoices, &path)
+    let errors = import_file(&app, ImportKind::Invoices, &path, None)
         .await
         .unwrap()
         .unwrap_err();
@@ -244,7 +244,7 @@ async fn a_large_first_load_streams_and_a_bad_row_in_it_still_imports_nothing() 
     assert_eq!(invoice_schema(&app).await, before);
 
     std::fs::write(&path, file("ACME-001")).unwrap();
-    let n = import_file(&app, ImportKind::Invoices, &path)
+    let n = import_file(&app, ImportKind::Invoices, &path, None)
         .await
         .unwrap()
         .unwrap();
@@ -267,7 +267,7 @@ async fn a_large_first_load_streams_and_a_bad_row_in_it_still_imports_nothing() 
     );
 
     // The same file again is not a first load any more: known invoices, nothing changes.
-    let n = import_file(&app, ImportKind::Invoices, &path)
+    let n = import_file(&app, ImportKind::Invoices, &path, None)
         .await
         .unwrap()
         .unwrap();

@@ -37,10 +37,15 @@ async fn a_promise_turns_kept_from_a_payment_and_another_broken_after_the_grace_
     let dir = tempdir();
     let pay = dir.join("p.csv");
     std::fs::write(&pay, "account,invoice,paid_on,amount,currency,reference\nACME-001,INV-1001,2026-11-24,300.00,USD,A1\nACME-001,INV-1001,2026-11-26,200.00,USD,A2\n").unwrap();
-    dunbot::app::admin::import_file(&app, dunbot::app::admin::ImportKind::Payments, &pay)
-        .await
-        .unwrap()
-        .unwrap();
+    dunbot::app::admin::import_file(
+        &app,
+        dunbot::app::admin::ImportKind::Payments,
+        &pay,
+        Some(today()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     // Wednesday: only 300 paid, nothing resolved. Friday (grace ends Friday): ACME kept by
     // Thursday's 200; BOLT still pending.
     assert_eq!(

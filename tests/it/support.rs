@@ -132,7 +132,7 @@ pub async fn seed(app: &App, customers: &str, invoices: &str, payments: Option<&
         let Some(body) = body else { continue };
         let path = dir.join(format!("{kind:?}.csv"));
         std::fs::write(&path, body).unwrap();
-        import_file(app, kind, &path)
+        import_file(app, kind, &path, Some(today()))
             .await
             .unwrap()
             .unwrap_or_else(|rows| panic!("{kind:?} rows refused: {rows:?}"));

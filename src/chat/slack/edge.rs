@@ -123,6 +123,7 @@ fn actor(user_id: &str, name: Option<&str>) -> Actor {
 }
 
 fn invocation(
+    now: chrono::DateTime<chrono::Utc>,
     actor: Actor,
     channel_id: &str,
     request_id: String,
@@ -140,7 +141,7 @@ fn invocation(
             text.to_string()
         },
         source,
-        now: chrono::Utc::now(),
+        now,
         as_of: None,
     }
 }
@@ -158,6 +159,7 @@ fn first(msg: &Message) -> Post {
 /// reply is for the channel, else only to the person). A retry's replay posts nothing again.
 pub async fn run_command(edge: &SlackEdge, cmd: SlashCommand) -> Outcome {
     let inv = invocation(
+        edge.app.now(),
         actor(&cmd.user_id, cmd.user_name.as_deref()),
         &cmd.channel_id,
         cmd.request_id(),
@@ -253,6 +255,7 @@ pub async fn run_block_action(edge: &SlackEdge, payload: Value) -> Option<Outcom
     }
     let request_id = format!("slack:btn:{message_ts}:{action_id}:{user_id}");
     let inv = invocation(
+        edge.app.now(),
         actor(&user_id, user_name.as_deref()),
         &channel_id,
         request_id,
@@ -327,6 +330,7 @@ pub async fn run_view_submission(edge: &SlackEdge, payload: Value) -> Value {
         fnv(line.as_bytes())
     );
     let inv = invocation(
+        edge.app.now(),
         actor(&user_id, user_name.as_deref()),
         &channel_id,
         request_id,
@@ -418,6 +422,7 @@ pub async fn run_event(edge: &SlackEdge, envelope: Value) -> Option<Outcome> {
     let user = event["user"].as_str()?;
     let channel = event["channel"].as_str()?;
     let inv = invocation(
+        edge.app.now(),
         actor(user, None),
         channel,
         format!("slack:event:{event_id}"),
