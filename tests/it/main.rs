@@ -1,4 +1,5 @@
 //! Integration tests against the real Postgres. One binary keeps linking cheap.
+mod python;
 mod smtp_server;
 mod support;
 

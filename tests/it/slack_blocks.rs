@@ -135,7 +135,7 @@ pub fn validate_with_slack_sdk(messages: &[Vec<Value>], views: &[Value]) -> Stri
         env!("CARGO_MANIFEST_DIR"),
         "/tests/slack/validate_blocks.py"
     );
-    let mut child = Command::new("python3")
+    let mut child = Command::new(crate::python::python())
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -207,7 +207,7 @@ fn the_checker_can_fail() {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/slack/validate_blocks.py"
         );
-        let mut child = Command::new("python3")
+        let mut child = Command::new(crate::python::python())
             .arg(script)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

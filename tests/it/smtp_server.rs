@@ -28,7 +28,7 @@ impl SmtpServer {
     /// Starts on `port`, storing into `maildir` (created by the server), and waits until it
     /// accepts connections.
     pub fn start_on(port: u16, maildir: PathBuf) -> SmtpServer {
-        let child = Command::new("python3")
+        let child = Command::new(crate::python::python())
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
