@@ -26,7 +26,7 @@ pub trait Deliverer: Send + Sync {
     ) -> BoxFuture<'a, Result<(), DeliveryError>>;
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Deliverers {
     pub list: Vec<Arc<dyn Deliverer>>,
     /// Kinds claimed from the outbox.
@@ -35,6 +35,8 @@ pub struct Deliverers {
     /// Rows of one batch in flight at once (at least 1). SMTP waits on round trips, so a few
     /// in flight hide the latency; chat posts keep their order only with 1.
     pub concurrency: usize,
+    /// How long a claim keeps other workers off a row; renewed while the row is in flight.
+    pub lease: std::time::Duration,
 }
 
 impl Deliverers {
@@ -44,10 +46,15 @@ impl Deliverers {
             kinds: vec![],
             max_attempts,
             concurrency: 1,
+            lease: LEASE,
         }
     }
     pub fn with_concurrency(mut self, n: usize) -> Deliverers {
         self.concurrency = n.max(1);
+        self
+    }
+    pub fn with_lease(mut self, lease: std::time::Duration) -> Deliverers {
+        self.lease = lease;
         self
     }
     pub fn add(mut self, kind: &str, d: Arc<dyn Deliverer>) -> Deliverers {
@@ -68,13 +75,22 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(base + jitter)
 }
 
+/// How long a claim keeps other workers off a row. Short, because the live worker renews it
+/// three times a lease while the row is in flight: a worker that dies mid-send lets its rows
+/// go to another within this long.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Claims and delivers one batch; returns how many rows were sent.
 pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<usize> {
     if ds.kinds.is_empty() {
         return Ok(0);
     }
     let mut conn = store.pool.acquire().await?;
-    let rows = outbox::claim(&mut conn, &ds.kinds, batch, 120.0).await?;
+    let lease = ds.lease.as_secs_f64();
+    let rows = outbox::claim(&mut conn, &ds.kinds, batch, lease).await?;
+    let mut in_flight: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let every = (ds.lease / 3).max(std::time::Duration::from_millis(50));
+    let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     let mut sent = 0;
     let mut done = stream::iter(rows)
         .map(|row| async move {
@@ -85,7 +101,18 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
             (row, result)
         })
         .buffer_unordered(ds.concurrency.max(1));
-    while let Some((row, result)) = done.next().await {
+    loop {
+        let (row, result) = tokio::select! {
+            next = done.next() => match next {
+                Some(n) => n,
+                None => break,
+            },
+            _ = renew.tick() => {
+                outbox::extend_lease(&mut conn, &in_flight, lease).await?;
+                continue;
+            }
+        };
+        in_flight.retain(|id| *id != row.id);
         let Some(result) = result else {
             // Nothing here can deliver it (e.g. a Slack post on a replica without Slack): leave
             // it for one that can, without spending its attempts.

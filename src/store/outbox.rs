@@ -133,6 +133,24 @@ pub async fn enqueue_at(
         .await
 }
 
+/// Extends the lease on rows a live worker is still delivering, so a lease can be short: a
+/// worker that died lets its rows go within one lease, a slow send keeps its own.
+pub async fn extend_lease(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    lease_secs: f64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = greatest(next_attempt_at, now() + make_interval(secs => $2))
+          WHERE id = ANY($1) AND status = 'pending'",
+    )
+    .bind(ids)
+    .bind(lease_secs)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Puts a claimed row back until `at` without counting the claim as an attempt (the message
 /// was not tried: e.g. its send window is closed).
 pub async fn defer(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> Result<(), sqlx::Error> {

@@ -18,6 +18,7 @@ mod fake_slack;
 mod idempotency;
 mod imports;
 mod lifecycle;
+mod outbox_lease;
 mod scheduler;
 mod serve;
 mod slack_blocks;
