@@ -11,9 +11,9 @@ pub mod schedule;
 pub mod slack;
 pub mod snapshot;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -28,6 +28,21 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store> {
         let opts = PgConnectOptions::from_str(url)
             .with_context(|| format!("DATABASE_URL {url:?} is not a Postgres URL"))?;
+        // One plain connection first: a pool retries until its timeout and then says only
+        // "pool timed out", hiding a refused port or a wrong password.
+        match tokio::time::timeout(Duration::from_secs(10), PgConnection::connect_with(&opts)).await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => bail!("{}", connect_problem(url, &opts, &e)),
+            Err(_) => bail!(
+                "Postgres at {}:{} did not answer within 10 s ({}): check the host and any firewall",
+                opts.get_host(),
+                opts.get_port(),
+                redact(url)
+            ),
+        }
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(10))
@@ -52,6 +67,22 @@ impl Store {
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         self.pool.begin().await
+    }
+}
+
+/// What went wrong connecting, in words an admin can act on.
+fn connect_problem(url: &str, opts: &PgConnectOptions, e: &sqlx::Error) -> String {
+    let at = format!("{}:{}", opts.get_host(), opts.get_port());
+    let url = redact(url);
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "Postgres refused the connection at {at} ({url}): nothing listens there. Is Postgres running, and is the port in DATABASE_URL right?"
+        ),
+        sqlx::Error::Io(io) => format!("cannot reach Postgres at {at} ({url}): {io}"),
+        sqlx::Error::Database(d) => {
+            format!("Postgres at {at} refused dunbot ({url}): {}", d.message())
+        }
+        other => format!("cannot connect to Postgres at {at} ({url}): {other}"),
     }
 }
 
