@@ -189,13 +189,26 @@ fn read<R: Read, T>(
     }
 }
 
+/// A value from the file as the person will read it: quoted, and cut to a readable length with
+/// its full length said, so a 50 MB field is not echoed back whole.
+pub fn quoted(v: &str) -> String {
+    const SHOWN: usize = 40;
+    let chars = v.chars().count();
+    if chars <= SHOWN + 10 {
+        format!("{v:?}")
+    } else {
+        let head: String = v.chars().take(SHOWN).collect();
+        format!("{:?}… ({chars} characters)", head)
+    }
+}
+
 fn need<'f>(f: &'f Fields, col: &str) -> Result<&'f str, String> {
     f.get(col).ok_or_else(|| format!("{col} is empty"))
 }
 
 fn date(f: &Fields, col: &str) -> Result<NaiveDate, String> {
     let v = need(f, col)?;
-    iso_date(v).ok_or_else(|| format!("{col} {v:?} is not a date like 2026-12-05"))
+    iso_date(v).ok_or_else(|| format!("{col} {} is not a date like 2026-12-05", quoted(v)))
 }
 
 /// `YYYY-MM-DD` exactly (what every accounting export writes), without a format parser.
@@ -213,11 +226,25 @@ fn iso_date(v: &str) -> Option<NaiveDate> {
 }
 
 fn currency(f: &Fields) -> Result<Currency, String> {
-    Currency::parse(need(f, "currency")?).map_err(|e| e.to_string())
+    let v = need(f, "currency")?;
+    if v.len() > 16 {
+        return Err(format!(
+            "currency {} is not an ISO code such as USD or EUR",
+            quoted(v)
+        ));
+    }
+    Currency::parse(v).map_err(|e| e.to_string())
 }
 
 fn amount(f: &Fields, cur: Currency) -> Result<Money, String> {
-    let m = Money::parse_plain(need(f, "amount")?, cur).map_err(|e| e.to_string())?;
+    let v = need(f, "amount")?;
+    if v.len() > 40 {
+        return Err(format!(
+            "amount {} is not an amount like 1250.00",
+            quoted(v)
+        ));
+    }
+    let m = Money::parse_plain(v, cur).map_err(|e| e.to_string())?;
     if m.minor <= 0 {
         return Err("amount must be more than zero".into());
     }
@@ -228,7 +255,8 @@ fn code(f: &Fields, col: &str) -> Result<String, String> {
     let v = need(f, col)?;
     if v.len() > 64 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
-            "{col} {v:?} must be one word of at most 64 characters, e.g. ACME-001"
+            "{col} {} must be one word of at most 64 characters, e.g. ACME-001",
+            quoted(v)
         ));
     }
     Ok(v.to_ascii_uppercase())
@@ -258,14 +286,19 @@ fn duplicates<'a, T>(
 pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
     let rows = read(input, CUSTOMER_COLUMNS, |line, f| {
         let tz = need(f, "timezone")?.to_string();
-        tz.parse::<chrono_tz::Tz>()
-            .map_err(|_| format!("timezone {tz:?} is not an IANA zone such as America/New_York"))?;
+        tz.parse::<chrono_tz::Tz>().map_err(|_| {
+            format!(
+                "timezone {} is not an IANA zone such as America/New_York",
+                quoted(&tz)
+            )
+        })?;
         let email = f.owned("email");
         if let Some(e) = &email
             && (!e.contains('@') || e.contains(' '))
         {
             return Err(format!(
-                "email {e:?} is not an address like ap@acme.example"
+                "email {} is not an address like ap@acme.example",
+                quoted(e)
             ));
         }
         let dnc = match f
@@ -275,7 +308,12 @@ pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
         {
             None | Some("false" | "no" | "0" | "n") => false,
             Some("true" | "yes" | "1" | "y") => true,
-            Some(other) => return Err(format!("do_not_contact {other:?} must be yes or no")),
+            Some(other) => {
+                return Err(format!(
+                    "do_not_contact {} must be yes or no",
+                    quoted(other)
+                ));
+            }
         };
         Ok(CustomerRow {
             line,
@@ -365,6 +403,24 @@ pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_huge_bad_value_is_cut_to_a_readable_length_with_its_size() {
+        let huge = "x".repeat(5_000_000);
+        let csv = format!(
+            "account,name,email,phone,currency,timezone,owner\nACME-001,Acme,ap@acme.example,,USD,{huge},maria\n"
+        );
+        let errs = customers(csv.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].reason.len() < 200, "{}", &errs[0].reason[..200]);
+        assert!(
+            errs[0].reason.contains("(5000000 characters)"),
+            "{}",
+            errs[0].reason
+        );
+        assert!(errs[0].reason.contains("timezone"), "{}", errs[0].reason);
+        assert_eq!(quoted("EST"), "\"EST\"");
+    }
 
     #[test]
     fn dates_are_iso_and_real() {
