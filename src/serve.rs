@@ -36,18 +36,23 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
     Ok(ds)
 }
 
+/// A fresh install posts its digest to `DUNBOT_DIGEST_CHANNEL`; once any channel is
+/// subscribed (`dunbot subscribe`), that is the admin's choice and nothing is added beside it.
+pub async fn default_subscription(app: &App) -> Result<Option<i64>> {
+    let s = &app.settings;
+    let mut conn = app.store.pool.acquire().await?;
+    Ok(schedule::subscribe_if_none(
+        &mut conn,
+        &s.digest_channel,
+        &s.digest_cron,
+        s.time_zone.name(),
+    )
+    .await?)
+}
+
 pub async fn run(app: Arc<App>) -> Result<()> {
     let s = &app.settings;
-    {
-        let mut conn = app.store.pool.acquire().await?;
-        schedule::upsert_subscription(
-            &mut conn,
-            &s.digest_channel,
-            &s.digest_cron,
-            s.time_zone.name(),
-        )
-        .await?;
-    }
+    default_subscription(&app).await?;
     tracing::info!(
         channel = s.digest_channel,
         cron = s.digest_cron,

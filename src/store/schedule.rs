@@ -29,6 +29,26 @@ pub async fn upsert_subscription(
     .await
 }
 
+/// Subscribes `channel` only when no channel is subscribed yet: the default for a fresh
+/// install, never added beside the channels an admin chose. `None` when some exist.
+pub async fn subscribe_if_none(
+    conn: &mut PgConnection,
+    channel: &str,
+    cron: &str,
+    time_zone: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO digest_subscriptions (channel, cron, time_zone)
+         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM digest_subscriptions)
+         ON CONFLICT (channel) DO NOTHING RETURNING id",
+    )
+    .bind(channel)
+    .bind(cron)
+    .bind(time_zone)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Backdates a subscription (tests and imports of an existing schedule).
 pub async fn set_subscription_created(
     conn: &mut PgConnection,

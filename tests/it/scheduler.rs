@@ -115,3 +115,40 @@ async fn a_digest_missed_while_down_is_posted_late_once() {
         ]
     );
 }
+
+#[tokio::test]
+async fn serve_subscribes_its_default_channel_only_when_nothing_is_subscribed() {
+    let channels = |app: &App| {
+        let pool = app.store.pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            schedule::subscriptions(&mut conn)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| s.channel)
+                .collect::<Vec<_>>()
+        }
+    };
+    // A fresh install: the default channel, once however often serve starts.
+    let (fresh, _db) = app().await;
+    for _ in 0..2 {
+        dunbot::serve::default_subscription(&fresh).await.unwrap();
+    }
+    assert_eq!(channels(&fresh).await, ["console:local"]);
+    // An admin subscribed a Slack channel: serve adds nothing beside it.
+    let (chosen, _db2) = app().await;
+    subscribe(
+        &chosen,
+        "slack:C0123",
+        "0 8 * * Mon-Fri",
+        "UTC",
+        "2026-11-01",
+    )
+    .await;
+    assert_eq!(
+        dunbot::serve::default_subscription(&chosen).await.unwrap(),
+        None
+    );
+    assert_eq!(channels(&chosen).await, ["slack:C0123"]);
+}
