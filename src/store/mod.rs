@@ -101,3 +101,17 @@ pub fn redact(url: &str) -> String {
         _ => url.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_port_where_nothing_listens_is_named_as_refused_not_as_a_pool_timeout() {
+        // Port 1 on loopback: nothing listens, so the kernel refuses at once.
+        let e = super::Store::connect("postgres://dunbot:secret@127.0.0.1:1/dunbot")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("refused the connection at 127.0.0.1:1"), "{e}");
+        assert!(!e.contains("secret") && !e.contains("timed out"), "{e}");
+    }
+}
