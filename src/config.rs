@@ -122,7 +122,7 @@ impl Settings {
             bail!("DUNBOT_COMMAND={command_root:?}: use lower-case letters, e.g. ar");
         }
         let digest_cron = var("DUNBOT_DIGEST_CRON").unwrap_or(d.digest_cron);
-        crate::schedule::cron::parse(&digest_cron)
+        crate::domain::cron::parse(&digest_cron)
             .map_err(|e| anyhow::anyhow!("DUNBOT_DIGEST_CRON: {e}"))?;
         Ok(Settings {
             database_url: var("DATABASE_URL"),

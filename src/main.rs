@@ -5,8 +5,8 @@ use clap::{Parser, Subcommand};
 use dunbot::app::App;
 use dunbot::app::admin::{self, ImportKind};
 use dunbot::config::Settings;
-use dunbot::console::{self, ConsoleUser};
 use dunbot::domain::roles::Role;
+use dunbot::edges::console::{self, ConsoleUser};
 use dunbot::store::{self, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -209,7 +209,7 @@ async fn run(cli: Cli) -> Result<()> {
             let app = open(settings).await?;
             let today = app.today();
             eprintln!("Setting up the sample portfolio…");
-            if dunbot::demo::seed(&app, today, customers, 7).await? {
+            if dunbot::edges::console::demo::seed(&app, today, customers, 7).await? {
                 eprintln!(
                     "Seeded {customers} customers with invoices, payments, promises and one agency."
                 );
@@ -248,7 +248,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Serve => {
             let app = open(settings).await?;
-            dunbot::serve::run(Arc::new(app)).await?;
+            dunbot::edges::serve::run(Arc::new(app)).await?;
         }
         Cmd::Digest { as_of } => {
             let app = open(settings).await?;
@@ -384,7 +384,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Subscribe { channel, cron, tz } => {
-            dunbot::schedule::cron::parse(&cron).map_err(anyhow::Error::msg)?;
+            dunbot::domain::cron::parse(&cron).map_err(anyhow::Error::msg)?;
             let zone: chrono_tz::Tz = tz.parse().map_err(|_| {
                 anyhow::anyhow!("{tz:?} is not an IANA time zone such as Europe/Berlin")
             })?;
@@ -417,8 +417,8 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Manifest {
             which: ManifestCmd::Slack { url },
         } => {
-            let url = url.or(dunbot::chat::slack::SlackConfig::from_env().public_url);
-            let m = dunbot::chat::slack::manifest::manifest(
+            let url = url.or(dunbot::edges::slack::SlackConfig::from_env().public_url);
+            let m = dunbot::edges::slack::manifest::manifest(
                 dunbot::commands::registry(),
                 &settings.command_root,
                 url.as_deref(),

@@ -1,10 +1,11 @@
 //! Agencies: `ar refer`, `ar offer`, `ar settle`. Decisions ping the agency (its channel and/or
 //! its signed webhook) and new offers ping the managers, all through the outbox.
 use super::{Ctx, Done, Fail, args};
-use crate::chat::{Block, Button, ButtonStyle, Message, Visibility};
 use crate::commands::Parsed;
+use crate::digest::decision_buttons;
 use crate::domain::money::{Currency, Money};
 use crate::domain::settlement::{Decision, OfferStatus, decide};
+use crate::message::{Block, Message, Visibility};
 use crate::refuse;
 use crate::store::{collections, ledger, outbox};
 use serde_json::{Value, json};
@@ -158,23 +159,6 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         visibility: Visibility::Channel,
     };
     Ok(Done::new(reply, Some(acc.code.clone())).with_details(json!({"offer_id": id, "amount_minor": amount.minor, "currency": amount.currency, "agency": agency.name})))
-}
-
-pub fn decision_buttons(offer_id: i64) -> Vec<Button> {
-    vec![
-        Button {
-            label: "Approve".into(),
-            command: format!("settle {offer_id} approve"),
-            style: ButtonStyle::Primary,
-            form: None,
-        },
-        Button {
-            label: "Reject".into(),
-            command: format!("settle {offer_id} reject"),
-            style: ButtonStyle::Danger,
-            form: None,
-        },
-    ]
 }
 
 pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {

@@ -1,7 +1,7 @@
 //! What a handler gets and returns.
 use super::{Actor, App};
-use crate::chat::Message;
 use crate::domain::roles::Role;
+use crate::message::Message;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub struct Ctx<'a> {

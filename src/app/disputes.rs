@@ -1,7 +1,7 @@
 //! `ar dispute` / `ar resolve`: a disputed invoice is on hold.
 use super::{Ctx, Done, Fail, args};
-use crate::chat::Message;
 use crate::commands::Parsed;
+use crate::message::Message;
 use crate::refuse;
 use crate::store::{collections, ledger};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `ar flag` / `ar unflag`: management calls.
 use super::{Ctx, Done, Fail, args};
-use crate::chat::{Block, Button, ButtonStyle, Message, Visibility};
 use crate::commands::Parsed;
+use crate::message::{Block, Button, ButtonStyle, Message, Visibility};
 use crate::refuse;
 use crate::store::{collections, outbox};
 use serde_json::json;

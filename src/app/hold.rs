@@ -1,8 +1,8 @@
 //! `ar hold` / `ar unhold`: stop and resume automatic reminders for an account, and
 //! `ar preview`: what the automatic plan will send.
 use super::{Ctx, Done, Fail, args, autoplan};
-use crate::chat::Message;
 use crate::commands::Parsed;
+use crate::message::Message;
 use crate::refuse;
 use crate::store::ledger;
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! What an edge hands the core, and what it gets back.
-use crate::chat::Message;
 use crate::domain::roles::Role;
+use crate::message::Message;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -16,15 +16,14 @@ mod remind;
 mod roles;
 mod views;
 
-pub use agency::decision_buttons;
 pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
 
-use crate::chat::Message;
 use crate::clock::Clock;
 use crate::commands::{Parsed, parse_line, registry};
 use crate::config::Settings;
 use crate::domain::roles::{Role, permits};
+use crate::message::Message;
 use crate::store::{self, Store, actions};
 use anyhow::Result;
 use serde_json::json;

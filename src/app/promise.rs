@@ -1,9 +1,9 @@
 //! `ar promise`: log a promise-to-pay; chasing pauses until it is due (plus grace).
 use super::{Ctx, Done, Fail, args};
-use crate::chat::Message;
 use crate::commands::Parsed;
 use crate::domain::money::Money;
 use crate::domain::promise::deadline;
+use crate::message::Message;
 use crate::refuse;
 use crate::store::collections;
 use serde_json::json;

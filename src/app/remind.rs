@@ -1,10 +1,10 @@
 //! `ar remind`: queue a reminder email to the customer's contact.
 use super::Platform;
 use super::{Ctx, Done, Fail, args};
-use crate::chat::Message;
 use crate::commands::Parsed;
 use crate::domain::money::Money;
 use crate::domain::policy::Stage;
+use crate::message::Message;
 use crate::refuse;
 use crate::store::{collections, ledger, outbox};
 use chrono_tz::Tz;

@@ -1,8 +1,8 @@
 //! `ar role`: admins grant and revoke roles to chat users.
 use super::{Ctx, Done, Fail};
-use crate::chat::Message;
 use crate::commands::Parsed;
 use crate::domain::roles::Role;
+use crate::message::Message;
 use crate::refuse;
 use crate::store::{collections, people};
 use serde_json::json;

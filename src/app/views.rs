@@ -1,11 +1,11 @@
 //! Read-only commands: `ar account`, `ar aging`, `ar digest`, `ar help`.
 use super::{Ctx, Done, Fail, args};
-use crate::chat::{Block, Message, Visibility};
 use crate::commands::{Parsed, help_for, help_index, registry};
 use crate::digest::{self, contact_buttons};
 use crate::domain::aging::Bucket;
 use crate::domain::money::Money;
 use crate::domain::policy::Pause;
+use crate::message::{Block, Message, Visibility};
 use crate::store::{actions, collections, ledger, snapshot};
 use sqlx::PgConnection;
 

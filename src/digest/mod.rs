@@ -7,7 +7,7 @@ pub use assess::{Standing, assess, promise_pause};
 pub use build::{
     AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Listed, PromiseLine, build,
 };
-pub use render::{account_buttons, contact_buttons, render};
+pub use render::{account_buttons, contact_buttons, decision_buttons, render};
 
 use crate::config::Settings;
 use crate::store::snapshot;

@@ -1,10 +1,10 @@
 //! The digest as a neutral message: a header, totals, then sections of entries with buttons.
 use super::build::{AccountLine, Digest, money};
-use crate::chat::forms::button;
-use crate::chat::{Block, Button, ButtonStyle, Message, Visibility};
 use crate::domain::aging::Bucket;
 use crate::domain::money::Money;
 use crate::domain::policy::{Pause, Stage};
+use crate::message::forms::button;
+use crate::message::{Block, Button, ButtonStyle, Message, Visibility};
 
 /// Send reminder, Log promise (opens a form for amount and date), Flag (a form for the reason).
 pub fn account_buttons(code: &str) -> Vec<Button> {
@@ -35,6 +35,25 @@ pub fn contact_buttons(code: &str, do_not_contact: bool) -> Vec<Button> {
         buttons.retain(|b| !b.command.starts_with("remind "));
     }
     buttons
+}
+
+/// Approve / Reject on a settlement offer: in the digest, the managers' ping and the offer's
+/// reply alike.
+pub fn decision_buttons(offer_id: i64) -> Vec<Button> {
+    vec![
+        Button {
+            label: "Approve".into(),
+            command: format!("settle {offer_id} approve"),
+            style: ButtonStyle::Primary,
+            form: None,
+        },
+        Button {
+            label: "Reject".into(),
+            command: format!("settle {offer_id} reject"),
+            style: ButtonStyle::Danger,
+            form: None,
+        },
+    ]
 }
 
 fn line_buttons(l: &AccountLine) -> Vec<Button> {
@@ -134,7 +153,7 @@ pub fn render(d: &Digest) -> Message {
                     "*Offer {}*: {} offers {amount} for *{}* {} (balance {bal}), recorded by {}",
                     o.id, o.agency, o.code, o.account_name, o.offered_by
                 ),
-                buttons: crate::app::decision_buttons(o.id),
+                buttons: decision_buttons(o.id),
             });
         }
         summary.push(format!("{} offers to decide", d.offers.len()));

@@ -2,6 +2,7 @@
 //! as-of date as an argument so any day can be recomputed (and caught up) afresh.
 pub mod aging;
 pub mod calendar;
+pub mod cron;
 pub mod dates;
 pub mod money;
 pub mod policy;

@@ -350,19 +350,19 @@ async fn views_help_and_roles() {
     let (app, _db) = ready().await;
     let maria = person("maria", Role::Collector);
     let card = ok(&app, &maria, "account acme-001").await;
-    let text = dunbot::chat::console::render(&card.reply);
+    let text = dunbot::edges::console::render::render(&card.reply);
     assert!(
         text.contains("ACME-001 — Acme Corp")
             && text.contains("USD 1,650.00")
             && text.contains("INV-1001"),
         "{text}"
     );
-    let aging = dunbot::chat::console::render(&ok(&app, &maria, "aging").await.reply);
+    let aging = dunbot::edges::console::render::render(&ok(&app, &maria, "aging").await.reply);
     assert!(
         aging.contains("31-60") && aging.contains("USD 5,000.00"),
         "{aging}"
     );
-    let digest = dunbot::chat::console::render(&ok(&app, &maria, "digest").await.reply);
+    let digest = dunbot::edges::console::render::render(&ok(&app, &maria, "digest").await.reply);
     assert!(
         digest.contains("Collections digest") && digest.contains("BOLT-001"),
         "{digest}"

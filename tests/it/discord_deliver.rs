@@ -3,9 +3,9 @@
 use crate::fake_discord::*;
 use crate::support::*;
 use dunbot::app::App;
-use dunbot::chat::discord::Discord;
-use dunbot::chat::discord::deliver::DiscordChannel;
 use dunbot::domain::roles::Role;
+use dunbot::edges::discord::Discord;
+use dunbot::edges::discord::deliver::DiscordChannel;
 use dunbot::notify::{Deliverers, drain_once};
 use dunbot::store::{outbox, schedule};
 use std::sync::Arc;
@@ -56,7 +56,9 @@ async fn the_digest_posts_as_embeds_with_buttons_after_a_429() {
         .await
         .unwrap();
     drop(conn);
-    let posted = dunbot::schedule::tick(&app, at(today(), 9)).await.unwrap();
+    let posted = dunbot::edges::scheduler::tick(&app, at(today(), 9))
+        .await
+        .unwrap();
     assert_eq!(posted.len(), 1);
     fake.fail_next("POST", &format!("/api/v10/channels/{DIGEST_CHANNEL}/"), 429);
     assert_eq!(
@@ -165,7 +167,7 @@ async fn managers_get_the_offer_with_its_buttons_and_a_5xx_is_retried_later() {
 
 #[tokio::test]
 async fn a_real_digest_of_every_account_stays_within_discords_limits() {
-    use dunbot::chat::discord::render::{LIMITS, len, render};
+    use dunbot::edges::discord::render::{LIMITS, len, render};
     let db = TestDb::new().await;
     // Every entry listed (no top-N cut by the core): the edge alone must keep it postable.
     let s = dunbot::config::Settings {
@@ -173,7 +175,11 @@ async fn a_real_digest_of_every_account_stays_within_discords_limits() {
         ..settings()
     };
     let app = App::new(s, db.store.clone());
-    assert!(dunbot::demo::seed(&app, today(), 300, 7).await.unwrap());
+    assert!(
+        dunbot::edges::console::demo::seed(&app, today(), 300, 7)
+            .await
+            .unwrap()
+    );
     let mut conn = app.store.pool.acquire().await.unwrap();
     let snap = dunbot::digest::load(&mut conn, &app.settings, today())
         .await
@@ -188,7 +194,7 @@ async fn a_real_digest_of_every_account_stays_within_discords_limits() {
     let items = msg
         .blocks
         .iter()
-        .filter(|b| matches!(b, dunbot::chat::Block::Item { .. }))
+        .filter(|b| matches!(b, dunbot::message::Block::Item { .. }))
         .count();
     assert!(items > 100, "a big digest: {items} entries");
     let posts = render(&msg);

@@ -5,8 +5,8 @@
 use crate::discord_gateway::Running;
 use crate::fake_discord::*;
 use crate::support::*;
-use dunbot::chat::discord::deliver::DiscordChannel;
 use dunbot::domain::roles::Role;
+use dunbot::edges::discord::deliver::DiscordChannel;
 use dunbot::notify::{Deliverers, drain_once};
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! deferred and edited responses, and supervision (a failed start, a 429, a lost connection).
 use crate::fake_discord::*;
 use crate::support::*;
-use dunbot::chat::discord::gateway;
+use dunbot::edges::discord::gateway;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 pub struct Running {
     pub fake: FakeDiscord,
     pub app: Arc<dunbot::app::App>,
-    pub edge: Arc<dunbot::chat::discord::Discord>,
+    pub edge: Arc<dunbot::edges::discord::Discord>,
     pub stop: tokio::sync::watch::Sender<bool>,
     pub task: tokio::task::JoinHandle<()>,
     pub _db: TestDb,

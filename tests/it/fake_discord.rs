@@ -345,9 +345,9 @@ pub const AGENCY_ROLE: u64 = 1003;
 pub const CHANNEL: u64 = 645_027_906_669_510_667;
 
 /// The edge's settings against this fake: roles by id, REST through the fake.
-pub fn config(fake: &FakeDiscord) -> dunbot::chat::discord::DiscordConfig {
-    use dunbot::chat::discord::config::parse_roles;
+pub fn config(fake: &FakeDiscord) -> dunbot::edges::discord::DiscordConfig {
     use dunbot::domain::roles::Role;
+    use dunbot::edges::discord::config::parse_roles;
     let mut roles = parse_roles("C", &COLLECTOR_ROLE.to_string(), Role::Collector).unwrap();
     roles.extend(parse_roles("M", &MANAGER_ROLE.to_string(), Role::Manager).unwrap());
     roles.extend(
@@ -358,7 +358,7 @@ pub fn config(fake: &FakeDiscord) -> dunbot::chat::discord::DiscordConfig {
         )
         .unwrap(),
     );
-    dunbot::chat::discord::DiscordConfig {
+    dunbot::edges::discord::DiscordConfig {
         token: Some("fake-token".into()),
         application_id: Some(APP_ID),
         api_url: Some(fake.url.clone()),
@@ -376,8 +376,8 @@ pub fn edge(
     app: Arc<dunbot::app::App>,
     fake: &FakeDiscord,
     now: chrono::DateTime<chrono::Utc>,
-) -> Arc<dunbot::chat::discord::Discord> {
-    let mut d = dunbot::chat::discord::Discord::new(app, config(fake));
+) -> Arc<dunbot::edges::discord::Discord> {
+    let mut d = dunbot::edges::discord::Discord::new(app, config(fake));
     d.clock = Arc::new(move || now);
     Arc::new(d)
 }

@@ -2,7 +2,7 @@
 //! dunbot was down is posted late, once.
 use crate::support::*;
 use dunbot::app::App;
-use dunbot::schedule::tick;
+use dunbot::edges::scheduler::tick;
 use dunbot::store::schedule;
 
 async fn subscribe(app: &App, channel: &str, cron: &str, tz: &str, created: &str) -> i64 {
@@ -133,7 +133,9 @@ async fn serve_subscribes_its_default_channel_only_when_nothing_is_subscribed() 
     // A fresh install: the default channel, once however often serve starts.
     let (fresh, _db) = app().await;
     for _ in 0..2 {
-        dunbot::serve::default_subscription(&fresh).await.unwrap();
+        dunbot::edges::serve::default_subscription(&fresh)
+            .await
+            .unwrap();
     }
     assert_eq!(channels(&fresh).await, ["console:local"]);
     // An admin subscribed a Slack channel: serve adds nothing beside it.
@@ -147,7 +149,9 @@ async fn serve_subscribes_its_default_channel_only_when_nothing_is_subscribed() 
     )
     .await;
     assert_eq!(
-        dunbot::serve::default_subscription(&chosen).await.unwrap(),
+        dunbot::edges::serve::default_subscription(&chosen)
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(channels(&chosen).await, ["slack:C0123"]);

@@ -4,13 +4,13 @@
 //! The digests here are uncapped (every account listed, long names, offers and flags for a
 //! tenth of them) so the splitting into thread replies and the final count are exercised.
 use chrono::{TimeZone, Utc};
-use dunbot::chat::slack::blocks;
 use dunbot::digest::{
     AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Listed, render,
 };
 use dunbot::domain::aging::Bucket;
 use dunbot::domain::money::{Currency, Money};
 use dunbot::domain::policy::Stage;
+use dunbot::edges::slack::blocks;
 use dunbot::store::snapshot::{FlagLine, OfferLine};
 use serde_json::{Value, json};
 use std::io::Write;

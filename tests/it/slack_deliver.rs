@@ -1,7 +1,7 @@
 //! The Slack deliverer on the real slack-morphism client against the fake: a long digest
 //! posts as a message and thread replies, once, through a 429 (Retry-After) and a 500.
 use crate::slack_support::*;
-use dunbot::chat::{Block, Message, Visibility};
+use dunbot::message::{Block, Message, Visibility};
 use serde_json::json;
 
 async fn enqueue(bot: &Bot, key: &str, channel: &str, msg: &Message) -> i64 {
@@ -44,7 +44,7 @@ fn long_digest(n: usize) -> Message {
 async fn a_long_digest_is_a_thread_posted_once_through_429_and_500() {
     let bot = bot().await;
     let msg = long_digest(60);
-    let parts = dunbot::chat::slack::blocks::render(&msg);
+    let parts = dunbot::edges::slack::blocks::render(&msg);
     assert!(parts.len() >= 3, "{} parts", parts.len());
     let id = enqueue(&bot, "digest:1:2026-11-23", "slack:C123", &msg).await;
     // First call rate-limited (Retry-After 1 s: the client waits and retries); the third

@@ -2,8 +2,8 @@
 //! signed here), Slack's published payloads, the ack-then-answer flow, retries.
 use crate::slack_support::*;
 use crate::support::*;
-use dunbot::chat::slack::verify::{self, Rejected, verify};
-use dunbot::chat::slack::{SlackEdge, routes};
+use dunbot::edges::slack::verify::{self, Rejected, verify};
+use dunbot::edges::slack::{SlackEdge, routes};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -313,13 +313,13 @@ async fn a_command_is_acked_empty_then_answered_through_response_url() {
 async fn log_promise_opens_a_modal_whose_errors_are_field_errors() {
     let bot = bot().await;
     // The digest posts to Slack through the outbox; its "Log promise" button opens a modal.
-    let msg = dunbot::chat::Message {
+    let msg = dunbot::message::Message {
         text: "Collections digest".into(),
-        blocks: vec![dunbot::chat::Block::Item {
+        blocks: vec![dunbot::message::Block::Item {
             text: "*ACME-001* Acme Corp".into(),
             buttons: dunbot::digest::account_buttons("ACME-001"),
         }],
-        visibility: dunbot::chat::Visibility::Channel,
+        visibility: dunbot::message::Visibility::Channel,
     };
     let mut conn = bot.app.store.pool.acquire().await.unwrap();
     dunbot::store::outbox::enqueue(

@@ -4,7 +4,7 @@
 use crate::fake_slack::FakeSlack;
 use crate::slack_support::SECRET;
 use crate::support::*;
-use dunbot::chat::slack::verify;
+use dunbot::edges::slack::verify;
 use serde_json::json;
 
 struct Serve(std::process::Child);
@@ -30,7 +30,7 @@ async fn serve_starts_routes_socket_mode_and_the_deliverer() {
         &mut conn,
         "chat",
         "ping:serve",
-        &json!({"channel": "slack:CSERVE", "message": dunbot::chat::Message::channel("hello from serve")}),
+        &json!({"channel": "slack:CSERVE", "message": dunbot::message::Message::channel("hello from serve")}),
     )
     .await
     .unwrap();

@@ -21,7 +21,7 @@ async fn acked(bot: &Bot, envelope_id: &str) {
 async fn socket_mode_command_and_button_end_to_end() {
     let bot = bot().await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let listener = tokio::spawn(dunbot::chat::slack::socket::run(bot.edge.clone(), stop_rx));
+    let listener = tokio::spawn(dunbot::edges::slack::socket::run(bot.edge.clone(), stop_rx));
     bot.fake
         .wait_until("apps.connections.open", |f| {
             !f.calls("apps.connections.open").is_empty()

@@ -4,8 +4,8 @@
 use crate::fake_slack::FakeSlack;
 use crate::support::*;
 use dunbot::app::{Actor, App, Platform};
-use dunbot::chat::slack::{SlackConfig, SlackEdge, routes, verify};
 use dunbot::domain::roles::Role;
+use dunbot::edges::slack::{SlackConfig, SlackEdge, routes, verify};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -109,7 +109,7 @@ impl Bot {
     pub async fn drain(&self) -> usize {
         let ds = dunbot::notify::Deliverers::new(8).add(
             "chat",
-            Arc::new(dunbot::chat::slack::deliver::SlackDeliverer {
+            Arc::new(dunbot::edges::slack::deliver::SlackDeliverer {
                 api: self.edge.api.clone().unwrap(),
                 store: self.app.store.clone(),
             }),

@@ -2,9 +2,9 @@
 //! command line the parser reads, a form as a modal, a pressed message as its resolved edit.
 use super::custom_id;
 use super::render::{self, truncate};
-use crate::chat::forms;
-use crate::chat::{ButtonStyle, Form};
 use crate::commands::registry;
+use crate::message::forms;
+use crate::message::{ButtonStyle, Form};
 use serde_json::{Value, json};
 use serenity::all::{CommandDataOption, CommandDataOptionValue, ComponentInteraction};
 

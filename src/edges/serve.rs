@@ -9,7 +9,10 @@ use std::time::Duration;
 /// The deliverers this process can run, from its configuration.
 pub fn deliverers(app: &App) -> Result<Deliverers> {
     let mut ds = Deliverers::new(8)
-        .add("chat", Arc::new(notify::console::ConsoleChannel))
+        .add(
+            "chat",
+            Arc::new(crate::edges::console::deliver::ConsoleChannel),
+        )
         .add(
             "webhook",
             Arc::new(notify::webhook::WebhookDeliverer::new(
@@ -17,10 +20,10 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
                 Duration::from_secs(10),
             )?),
         );
-    if let Some(d) = crate::chat::discord::deliverer_from_env() {
+    if let Some(d) = crate::edges::discord::deliverer_from_env() {
         ds = ds.add("chat", d);
     }
-    ds = crate::chat::slack::add_deliverer(ds, app);
+    ds = crate::edges::slack::add_deliverer(ds, app);
     if let Some(mail) = notify::email::MailSettings::from_env()? {
         let s = &app.settings;
         ds = ds.add(
@@ -64,9 +67,9 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     let sched = {
         let app = app.clone();
         let stop = stop_rx.clone();
-        tokio::spawn(
-            async move { crate::schedule::run_loop(&app, Duration::from_secs(20), stop).await },
-        )
+        tokio::spawn(async move {
+            crate::edges::scheduler::run_loop(&app, Duration::from_secs(20), stop).await
+        })
     };
     let worker = tokio::spawn(notify::run_loop(
         app.store.clone(),
@@ -87,10 +90,10 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         }
         None => None,
     };
-    let discord = crate::chat::discord::start_from_env(&app, stop_rx.clone())?;
-    let slack_socket = crate::chat::slack::spawn_socket_mode(app.clone(), stop_rx.clone());
-    let listener = crate::http::bind(&app.settings.http_addr).await?;
-    let mut http = tokio::spawn(crate::http::serve(app.clone(), listener, stop_rx));
+    let discord = crate::edges::discord::start_from_env(&app, stop_rx.clone())?;
+    let slack_socket = crate::edges::slack::spawn_socket_mode(app.clone(), stop_rx.clone());
+    let listener = crate::edges::http::bind(&app.settings.http_addr).await?;
+    let mut http = tokio::spawn(crate::edges::http::serve(app.clone(), listener, stop_rx));
     // The HTTP server carries the platform webhooks and the health check: if it stops on its
     // own, the process must stop too rather than look alive to a supervisor.
     let http_died = tokio::select! {

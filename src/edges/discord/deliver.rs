@@ -3,7 +3,7 @@
 //! with `enforce_nonce`, so when a retry follows a half-sent digest Discord returns the parts
 //! it already has instead of posting them twice.
 use super::render::render;
-use crate::chat::Message;
+use crate::message::Message;
 use crate::notify::{Deliverer, worker::DeliveryError};
 use crate::store::outbox::OutboxRow;
 use futures_util::future::BoxFuture;

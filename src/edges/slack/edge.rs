@@ -6,7 +6,7 @@ use super::api::SlackApi;
 use super::blocks::{self, FORM, Post};
 use super::config::SlackConfig;
 use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
-use crate::chat::{Message, Visibility};
+use crate::message::{Message, Visibility};
 use crate::store;
 use serde_json::{Value, json};
 use std::sync::Arc;

@@ -1,4 +1,6 @@
-//! The scheduler loop inside `dunbot serve`.
+//! The digest scheduler inside `dunbot serve`: each subscribed channel's digest for a local
+//! date posts exactly once across replicas and restarts; one missed while dunbot was down is
+//! posted late, once.
 use crate::app::App;
 use crate::app::automatic::resolve_promises;
 use crate::digest;
@@ -20,7 +22,7 @@ pub fn last_fire(
     not_before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, String> {
-    let sched = super::cron::parse(cron)?;
+    let sched = crate::domain::cron::parse(cron)?;
     let start = (now - CATCH_UP).max(not_before) - Duration::seconds(1);
     Ok(sched
         .after(&start.with_timezone(&tz))

@@ -1,5 +1,7 @@
 //! What the core says, before any platform shapes it. Edges render this into Block Kit,
 //! Discord embeds and components, or plain text; nothing platform-specific lives here.
+pub mod forms;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -1,5 +1,5 @@
 //! Plain-text rendering for the terminal console and logs.
-use super::message::{Block, Message};
+use crate::message::{Block, Message};
 
 /// Renders a message as text; buttons show as the command they would run, so a console user
 /// can type it.
@@ -49,7 +49,7 @@ pub fn render(msg: &Message) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::message::{Button, ButtonStyle};
+    use crate::message::{Button, ButtonStyle};
 
     #[test]
     fn buttons_render_as_commands_a_console_user_can_type() {

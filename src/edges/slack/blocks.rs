@@ -1,8 +1,8 @@
-//! Block Kit for a `chat::Message`, within Slack's limits: a message that would not fit is
+//! Block Kit for a `message::Message`, within Slack's limits: a message that would not fit is
 //! split into a first post and thread replies, and past `MAX_POSTS` summarised with a count —
 //! never rejected by Slack.
-use crate::chat::forms::{button, command_from_form};
-use crate::chat::{Block, Button, ButtonStyle, Form, Message};
+use crate::message::forms::{button, command_from_form};
+use crate::message::{Block, Button, ButtonStyle, Form, Message};
 use serde_json::{Value, json};
 
 /// Blocks in one message.
@@ -317,7 +317,7 @@ pub fn field_for_error(form: &Form, values: &Value, message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::Visibility;
+    use crate::message::Visibility;
 
     fn item(i: usize) -> Block {
         Block::Item {

@@ -1,10 +1,15 @@
 //! The console edge: reads `ar ...` lines from standard input (interactive or piped) and prints
-//! each answer. The same core, the same commands, as Slack and Discord.
+//! each answer. The same core, the same commands, as Slack and Discord. `console:*` channels
+//! are printed by its deliverer; `demo` seeds the sample portfolio through it.
+pub mod deliver;
+pub mod demo;
+pub mod render;
+
 use crate::app::{Actor, App, Invocation, Platform, Source};
-use crate::chat::console::render;
 use crate::domain::roles::Role;
 use anyhow::Result;
 use chrono::NaiveDate;
+use render::render;
 use std::io::IsTerminal;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 

@@ -1,6 +1,6 @@
 //! Buttons that complete a command through a form: the form's fields are the command's
 //! options the button does not supply, read from `commands/`.
-use super::message::{Button, ButtonStyle, Form, FormField};
+use super::{Button, ButtonStyle, Form, FormField};
 use crate::commands::{OptionKind, registry};
 
 /// A button running `command`; when the command still lacks options, a form asks for them.

@@ -1,8 +1,8 @@
-//! `chat::Message` as Discord messages: embeds for the text, action rows of buttons for the
+//! `message::Message` as Discord messages: embeds for the text, action rows of buttons for the
 //! commands. Discord rejects a message over its limits outright, so a long message is split
 //! into several posts, and past `max_posts` the rest is summarised with a count.
 use super::custom_id;
-use crate::chat::{Block, Button, ButtonStyle, Message};
+use crate::message::{Block, Button, ButtonStyle, Message};
 use serde::Serialize;
 
 /// Discord's message limits (developer docs, "Create Message" and "Embed Limits").
@@ -389,8 +389,8 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::Visibility;
     use crate::digest::account_buttons;
+    use crate::message::Visibility;
 
     /// A digest-shaped message with `n` accounts, each with its three buttons.
     fn digest(n: usize) -> Message {

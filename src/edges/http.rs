@@ -9,8 +9,8 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .with_state(app.clone())
-        .merge(crate::chat::discord::endpoint::router_from_env(&app))
-        .merge(crate::chat::slack::routes_from_env(app))
+        .merge(crate::edges::discord::endpoint::router_from_env(&app))
+        .merge(crate::edges::slack::routes_from_env(app))
 }
 
 /// 200 when the database answers, 503 otherwise: what a load balancer should check.

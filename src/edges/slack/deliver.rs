@@ -5,7 +5,7 @@
 //! for the outbox to retry.
 use super::api::{CallError, SlackApi};
 use super::blocks;
-use crate::chat::Message;
+use crate::message::Message;
 use crate::notify::Deliverer;
 use crate::notify::worker::DeliveryError;
 use crate::store::{Store, outbox::OutboxRow, slack};

@@ -1,6 +1,7 @@
 //! Chat posts to `console:*` channels: printed to standard output, the local channel.
-use super::worker::{Deliverer, DeliveryError};
-use crate::chat::{Message, console::render};
+use super::render::render;
+use crate::message::Message;
+use crate::notify::worker::{Deliverer, DeliveryError};
 use crate::store::outbox::OutboxRow;
 use futures_util::future::BoxFuture;
 
