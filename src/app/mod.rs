@@ -21,7 +21,7 @@ pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
 
 use crate::chat::Message;
-use crate::commands::{Parsed, parse_line, registry};
+use crate::commands::{Parsed, Typing, parse_line, registry};
 use crate::config::Settings;
 use crate::domain::roles::{Role, permits};
 use crate::store::{self, Store, actions};
@@ -44,6 +44,15 @@ impl App {
             settings,
             store,
             admission: tokio::sync::Semaphore::new(connections.saturating_sub(2).max(1)),
+        }
+    }
+
+    /// How people on `platform` type commands: Discord registers the managers' commands
+    /// under `/<root>-manage`, so hints there must name that root.
+    pub fn typing(&self, platform: Platform) -> Typing<'_> {
+        Typing {
+            root: &self.settings.command_root,
+            split_manage: platform == Platform::Discord,
         }
     }
 
@@ -72,8 +81,8 @@ impl App {
         if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await? {
             return Ok(replay(prev));
         }
-        let root = &self.settings.command_root;
-        let parsed = match parse_line(registry(), root, &inv.text) {
+        let typing = self.typing(inv.actor.platform);
+        let parsed = match parse_line(registry(), typing, &inv.text) {
             Ok(p) => p,
             Err(msg) => return self.refuse(&mut conn, inv, "unknown", None, msg).await,
         };
@@ -85,7 +94,7 @@ impl App {
         roles.sort();
         roles.dedup();
         if !parsed.spec.anyone && !permits(&roles, &parsed.spec.roles) {
-            let msg = permission_message(&parsed, &roles, root);
+            let msg = permission_message(&parsed, &roles, typing);
             return self
                 .refuse(&mut conn, inv, &parsed.spec.name, None, msg)
                 .await;
@@ -188,7 +197,7 @@ impl App {
     }
 }
 
-fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String {
+fn permission_message(parsed: &Parsed<'_>, roles: &[Role], typing: Typing<'_>) -> String {
     let need: Vec<&str> = parsed.spec.roles.iter().map(Role::key).collect();
     let have = if roles.is_empty() {
         "no dunbot role".to_string()
@@ -207,9 +216,10 @@ fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String
         "a"
     };
     format!(
-        "Only {article} {} may run `/{root} {}`; you have {have}. Nothing was changed. An admin can grant a role with `/{root} role @you {}`.",
+        "Only {article} {} may run `{}`; you have {have}. Nothing was changed. An admin can grant a role with `{} @you {}`.",
         need.join(" or "),
-        parsed.spec.name,
+        typing.command(&parsed.spec.name),
+        typing.command("role"),
         need.first().copied().unwrap_or("manager")
     )
 }
