@@ -377,7 +377,25 @@ pub fn edge(
     fake: &FakeDiscord,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Arc<dunbot::chat::discord::Discord> {
-    let mut d = dunbot::chat::discord::Discord::new(app, config(fake));
+    edge_with(app, fake, now, |_| {})
+}
+
+/// `edge`, with its settings changed by `configure` first (e.g. `answer_within`).
+pub fn edge_with(
+    app: Arc<dunbot::app::App>,
+    fake: &FakeDiscord,
+    now: chrono::DateTime<chrono::Utc>,
+    configure: impl FnOnce(&mut dunbot::chat::discord::DiscordConfig),
+) -> Arc<dunbot::chat::discord::Discord> {
+    let mut config = config(fake);
+    configure(&mut config);
+    let mut d = dunbot::chat::discord::Discord::new(app, config);
     d.clock = Arc::new(move || now);
     Arc::new(d)
+}
+
+/// The settings change that makes the edge defer every command: the core never answers
+/// within a zero budget, so the slow path (deferral, then edit) is what runs.
+pub fn always_defer(c: &mut dunbot::chat::discord::DiscordConfig) {
+    c.answer_within = Duration::ZERO;
 }
