@@ -46,8 +46,8 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         Some(inv) => match inv.status.as_str() {
             "disputed" => refuse!(
                 "{} is disputed, so no reminder was queued. Resolve it first: `{} {}`.",
-                ctx.typed("resolve"),
                 inv.number,
+                ctx.typed("resolve"),
                 inv.number
             ),
             "open" => vec![inv.clone()],
@@ -83,14 +83,14 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         if days < ctx.app.settings.reminder_cooldown_days {
             refuse!(
                 "A reminder went to {} on {} ({} ago). To send another anyway: `{} {target} {tone} --force`.",
-                ctx.typed("remind"),
                 acc.code,
                 last.format("%Y-%m-%d %H:%M UTC"),
                 if days == 0 {
                     "today".to_string()
                 } else {
                     format!("{days} days")
-                }
+                },
+                ctx.typed("remind"),
             );
         }
     }
