@@ -75,9 +75,9 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
     let amount = args::amount(p.get("amount").unwrap_or_default(), &acc)?;
     let Some(referral) = collections::active_referral(tx, acc.id).await? else {
         refuse!(
-            "{} is not with an agency, so it takes no settlement offers. A manager refers it with `/{} refer {} <agency>`.",
+            "{} is not with an agency, so it takes no settlement offers. A manager refers it with `{} {} <agency>`.",
             acc.code,
-            ctx.root(),
+            ctx.typed("refer"),
             acc.code
         );
     };

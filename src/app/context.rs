@@ -1,5 +1,6 @@
 //! What a handler gets and returns.
 use super::{Actor, App};
+use crate::commands::Typing;
 use crate::domain::roles::Role;
 use crate::message::Message;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,6 +21,16 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     pub fn root(&self) -> &str {
         &self.app.settings.command_root
+    }
+
+    /// How the person asking types commands on their platform.
+    pub fn typing(&self) -> Typing<'_> {
+        self.app.typing(self.actor.platform)
+    }
+
+    /// `/ar resolve`, or on Discord `/ar-manage unflag`: command `name` as the person types it.
+    pub fn typed(&self, name: &str) -> String {
+        self.typing().command(name)
     }
 
     /// True when the person acts only as an agency: they see only their referred accounts.

@@ -15,9 +15,9 @@ pub async fn dispute(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
     match inv.status.as_str() {
         "open" => {}
         "disputed" => refuse!(
-            "{} is already disputed. When it is settled: `/{} resolve {}`.",
+            "{} is already disputed. When it is settled: `{} {}`.",
             inv.number,
-            ctx.root(),
+            ctx.typed("resolve"),
             inv.number
         ),
         other => refuse!(

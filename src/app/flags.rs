@@ -12,12 +12,12 @@ pub async fn flag(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resul
     let reason = p.get("reason").unwrap_or_default();
     if let Some(f) = collections::open_flag(tx, acc.id).await? {
         refuse!(
-            "{} is already flagged by {} on {}: \"{}\". Close it first with `/{} unflag {} <outcome>`.",
+            "{} is already flagged by {} on {}: \"{}\". Close it first with `{} {} <outcome>`.",
             acc.code,
             f.flagged_by,
             f.flagged_at.format("%Y-%m-%d"),
             f.reason,
-            ctx.root(),
+            ctx.typed("unflag"),
             acc.code
         );
     }
@@ -64,9 +64,9 @@ pub async fn unflag(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
     let outcome = p.get("outcome").unwrap_or_default();
     let Some(f) = collections::open_flag(tx, acc.id).await? else {
         refuse!(
-            "{} has no open management-call flag. Flag it with `/{} flag {} <reason>`.",
+            "{} has no open management-call flag. Flag it with `{} {} <reason>`.",
             acc.code,
-            ctx.root(),
+            ctx.typed("flag"),
             acc.code
         );
     };

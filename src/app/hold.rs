@@ -10,14 +10,14 @@ use sqlx::PgConnection;
 
 pub async fn hold(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
     let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), true).await?;
-    let root = ctx.root();
     let until = match p.get("until") {
         None => None,
         Some(t) => {
             let d = args::date(t, ctx.today)?;
             if d < ctx.today {
                 refuse!(
-                    "{d} is in the past. Hold until a later date, e.g. `/{root} hold {} +14d`, or without a date until lifted.",
+                    "{d} is in the past. Hold until a later date, e.g. `{} {} +14d`, or without a date until lifted.",
+                    ctx.typed("hold"),
                     acc.code
                 );
             }
@@ -27,12 +27,13 @@ pub async fn hold(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resul
     ledger::set_hold(tx, acc.id, true, until).await?;
     let how_long = match until {
         Some(d) => format!("until {d} (inclusive)"),
-        None => format!("until lifted with `/{root} unhold {}`", acc.code),
+        None => format!("until lifted with `{} {}`", ctx.typed("unhold"), acc.code),
     };
     let text = format!(
-        "Automatic reminders for {} ({}) are on hold {how_long}. Manual `/{root} remind` still works. Put on hold by {}.",
+        "Automatic reminders for {} ({}) are on hold {how_long}. Manual `{}` still works. Put on hold by {}.",
         acc.code,
         acc.name,
+        ctx.typed("remind"),
         ctx.who()
     );
     Ok(Done::new(Message::channel(text), Some(acc.code.clone()))

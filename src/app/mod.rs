@@ -20,7 +20,7 @@ pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
 
 use crate::clock::Clock;
-use crate::commands::{Parsed, parse_line, registry};
+use crate::commands::{Parsed, Typing, parse_line, registry};
 use crate::config::Settings;
 use crate::domain::roles::{Role, permits};
 use crate::message::Message;
@@ -65,6 +65,15 @@ impl App {
         self.settings.today(self.now())
     }
 
+    /// How people on `platform` type commands: Discord registers the managers' commands
+    /// under `/<root>-manage`, so hints there must name that root.
+    pub fn typing(&self, platform: Platform) -> Typing<'_> {
+        Typing {
+            root: &self.settings.command_root,
+            split_manage: platform == Platform::Discord,
+        }
+    }
+
     /// Never fails: an unexpected error is logged with a reference the person can quote.
     pub async fn handle(&self, inv: Invocation) -> Outcome {
         let _turn = self.admission.acquire().await;
@@ -90,8 +99,8 @@ impl App {
         if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await? {
             return Ok(replay(prev));
         }
-        let root = &self.settings.command_root;
-        let parsed = match parse_line(registry(), root, &inv.text) {
+        let typing = self.typing(inv.actor.platform);
+        let parsed = match parse_line(registry(), typing, &inv.text) {
             Ok(p) => p,
             Err(msg) => return self.refuse(&mut conn, inv, "unknown", None, msg).await,
         };
@@ -103,7 +112,7 @@ impl App {
         roles.sort();
         roles.dedup();
         if !parsed.spec.anyone && !permits(&roles, &parsed.spec.roles) {
-            let msg = permission_message(&parsed, &roles, root);
+            let msg = permission_message(&parsed, &roles, typing);
             return self
                 .refuse(&mut conn, inv, &parsed.spec.name, None, msg)
                 .await;
@@ -206,7 +215,7 @@ impl App {
     }
 }
 
-fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String {
+fn permission_message(parsed: &Parsed<'_>, roles: &[Role], typing: Typing<'_>) -> String {
     let need: Vec<&str> = parsed.spec.roles.iter().map(Role::key).collect();
     let have = if roles.is_empty() {
         "no dunbot role".to_string()
@@ -225,9 +234,10 @@ fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String
         "a"
     };
     format!(
-        "Only {article} {} may run `/{root} {}`; you have {have}. Nothing was changed. An admin can grant a role with `/{root} role @you {}`.",
+        "Only {article} {} may run `{}`; you have {have}. Nothing was changed. An admin can grant a role with `{} @you {}`.",
         need.join(" or "),
-        parsed.spec.name,
+        typing.command(&parsed.spec.name),
+        typing.command("role"),
         need.first().copied().unwrap_or("manager")
     )
 }

@@ -14,7 +14,6 @@ use sqlx::PgConnection;
 pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
     let target = p.get("target").unwrap_or_default();
     let tone = p.get("tone").unwrap_or("friendly");
-    let root = ctx.root();
     // An account code first; otherwise an invoice number.
     let (acc, only_invoice) = match ledger::account_by_code(tx, target, false).await? {
         Some(_) => (args::account(ctx, tx, target, true).await?, None),
@@ -46,8 +45,9 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
     let invoices: Vec<ledger::Invoice> = match &only_invoice {
         Some(inv) => match inv.status.as_str() {
             "disputed" => refuse!(
-                "{} is disputed, so no reminder was queued. Resolve it first: `/{root} resolve {}`.",
+                "{} is disputed, so no reminder was queued. Resolve it first: `{} {}`.",
                 inv.number,
+                ctx.typed("resolve"),
                 inv.number
             ),
             "open" => vec![inv.clone()],
@@ -82,14 +82,15 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         let days = (ctx.now - last).num_days();
         if days < ctx.app.settings.reminder_cooldown_days {
             refuse!(
-                "A reminder went to {} on {} ({} ago). To send another anyway: `/{root} remind {target} {tone} --force`.",
+                "A reminder went to {} on {} ({} ago). To send another anyway: `{} {target} {tone} --force`.",
                 acc.code,
                 last.format("%Y-%m-%d %H:%M UTC"),
                 if days == 0 {
                     "today".to_string()
                 } else {
                     format!("{days} days")
-                }
+                },
+                ctx.typed("remind"),
             );
         }
     }

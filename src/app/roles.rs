@@ -19,8 +19,8 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
     let user = user_id(p.get("user").unwrap_or_default());
     if user.is_empty() {
         refuse!(
-            "Name the person, e.g. `/{} role @maria manager`.",
-            ctx.root()
+            "Name the person, e.g. `{} @maria manager`.",
+            ctx.typed("role")
         );
     }
     let platform = ctx.actor.platform.key();
@@ -40,8 +40,8 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         .ok_or_else(|| Fail::User("Roles are collector, manager, agency, admin or none.".into()))?;
     let agency = match (role, p.get("agency")) {
         (Role::Agency, None) => refuse!(
-            "An agency role needs the agency, e.g. `/{} role @sam agency \"Northwind Recovery\"`.",
-            ctx.root()
+            "An agency role needs the agency, e.g. `{} @sam agency \"Northwind Recovery\"`.",
+            ctx.typed("role")
         ),
         (Role::Agency, Some(name)) => match collections::agency_by_name(tx, name).await? {
             Some(a) => Some(a),

@@ -265,15 +265,15 @@ pub async fn digest(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> 
 
 pub fn help(ctx: &Ctx<'_>, p: &Parsed<'_>) -> Result<Done, Fail> {
     let reg = registry();
-    let root = ctx.root();
+    let typing = ctx.typing();
     let text = match p.get("command") {
-        None => help_index(reg, root),
+        None => help_index(reg, typing),
         Some(name) => match reg.get(&name.trim_start_matches('/').to_ascii_lowercase()) {
-            Some(spec) => help_for(spec, root),
+            Some(spec) => help_for(spec, typing),
             None => {
                 return Err(Fail::User(format!(
                     "There is no command `{name}`.\n{}",
-                    help_index(reg, root)
+                    help_index(reg, typing)
                 )));
             }
         },

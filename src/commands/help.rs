@@ -2,9 +2,59 @@
 use super::spec::{CommandSpec, Registry};
 use crate::domain::roles::Role;
 
+/// The second top-level command, for the managers' subcommands on platforms that split them
+/// off (Discord: `/ar-manage`).
+pub fn manage_root(root: &str) -> String {
+    format!("{root}-manage")
+}
+
+/// How people type a command where they are: everything under `/<root>`, or, where the
+/// platform registers the managers' commands apart (Discord), those under `/<root>-manage`.
+/// Hints and help render through it so they name what the person can actually type.
+#[derive(Debug, Clone, Copy)]
+pub struct Typing<'a> {
+    pub root: &'a str,
+    pub split_manage: bool,
+}
+
+impl<'a> From<&'a str> for Typing<'a> {
+    fn from(root: &'a str) -> Self {
+        Typing {
+            root,
+            split_manage: false,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for Typing<'a> {
+    fn from(root: &'a String) -> Self {
+        Typing::from(root.as_str())
+    }
+}
+
+impl Typing<'_> {
+    /// `ar`, or `ar-manage` for a manager's command where the platform splits them.
+    pub fn root_of(&self, spec: &CommandSpec) -> String {
+        if self.split_manage && spec.for_managers() {
+            manage_root(self.root)
+        } else {
+            self.root.to_string()
+        }
+    }
+
+    /// `/ar promise`, `/ar-manage settle`: the command `name` as it is typed here.
+    pub fn command(&self, name: &str) -> String {
+        match super::registry().get(name) {
+            Some(spec) => format!("/{} {name}", self.root_of(spec)),
+            None => format!("/{} {name}", self.root),
+        }
+    }
+}
+
 /// `ar promise <account> <amount> <date> [note] [--force]`
-pub fn usage(spec: &CommandSpec, root: &str) -> String {
-    let mut s = format!("/{root} {}", spec.name);
+pub fn usage<'a>(spec: &CommandSpec, typing: impl Into<Typing<'a>>) -> String {
+    let typing = typing.into();
+    let mut s = format!("/{} {}", typing.root_of(spec), spec.name);
     for o in &spec.options {
         let shown = if o.kind == super::OptionKind::Choice {
             o.choices.join("|")
@@ -35,21 +85,26 @@ fn who(spec: &CommandSpec) -> String {
 }
 
 /// One line per command.
-pub fn help_index(reg: &Registry, root: &str) -> String {
-    let mut out = format!("dunbot commands (type `/{root} help <command>` for details):\n");
+pub fn help_index<'a>(reg: &Registry, typing: impl Into<Typing<'a>>) -> String {
+    let typing = typing.into();
+    let mut out = format!(
+        "dunbot commands (type `{} <command>` for details):\n",
+        typing.command("help")
+    );
     for c in &reg.commands {
-        out.push_str(&format!("  {:<48} {}\n", usage(c, root), c.summary));
+        out.push_str(&format!("  {:<48} {}\n", usage(c, typing), c.summary));
     }
     out.trim_end().to_string()
 }
 
 /// Everything about one command.
-pub fn help_for(spec: &CommandSpec, root: &str) -> String {
+pub fn help_for<'a>(spec: &CommandSpec, typing: impl Into<Typing<'a>>) -> String {
+    let typing = typing.into();
     let mut out = format!(
         "{}\n{}\nUsage: {}\n",
         spec.summary,
         spec.description,
-        usage(spec, root)
+        usage(spec, typing)
     );
     for o in &spec.options {
         out.push_str(&format!("  {:<10} {}\n", o.name, o.help));
@@ -58,9 +113,35 @@ pub fn help_for(spec: &CommandSpec, root: &str) -> String {
         out.push_str(&format!("  --{:<8} {}\n", f.name, f.help));
     }
     out.push_str(&format!(
-        "Example: /{root} {}\nWho may run it: {}",
+        "Example: /{} {}\nWho may run it: {}",
+        typing.root_of(spec),
         spec.example,
         who(spec)
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::registry;
+
+    #[test]
+    fn discord_names_the_managers_commands_under_the_manage_root() {
+        let discord = Typing {
+            root: "ar",
+            split_manage: true,
+        };
+        assert_eq!(discord.command("settle"), "/ar-manage settle");
+        assert_eq!(discord.command("unflag"), "/ar-manage unflag");
+        assert_eq!(discord.command("promise"), "/ar promise");
+        assert_eq!(Typing::from("ar").command("settle"), "/ar settle");
+        let settle = registry().get("settle").unwrap();
+        assert!(usage(settle, discord).starts_with("/ar-manage settle <offer>"));
+        assert!(help_for(settle, discord).contains("Example: /ar-manage settle 12"));
+        let index = help_index(registry(), discord);
+        assert!(index.contains("/ar-manage role"), "{index}");
+        assert!(index.contains("/ar remind"), "{index}");
+        assert!(!help_index(registry(), "ar").contains("-manage"));
+    }
 }

@@ -4,6 +4,6 @@ mod help;
 mod parse;
 mod spec;
 
-pub use help::{help_for, help_index, usage};
+pub use help::{Typing, help_for, help_index, manage_root, usage};
 pub use parse::{Parsed, parse_line, tokenize};
 pub use spec::{CommandSpec, FlagSpec, OptionKind, OptionSpec, Registry, registry};

@@ -1,6 +1,7 @@
 //! Turns a typed line (`/ar promise ACME-001 1,250 fri "by wire"`) into a spec and raw
 //! arguments. Checks the shape (count, choices, flags); the app checks meaning (does the
 //! account exist, is the amount within the balance) because that needs the ledger.
+use super::help::{Typing, manage_root};
 use super::spec::{CommandSpec, OptionKind, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,12 +37,20 @@ pub fn tokenize(line: &str) -> Result<Vec<String>, String> {
 }
 
 /// Parses a line; `root` is the top-level command name (`ar`), optional in the line, as is a
-/// leading `/`. Errors are the text to show the person.
-pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parsed<'a>, String> {
+/// leading `/`. Errors are the text to show the person, naming commands as `typing` types them.
+pub fn parse_line<'a, 't>(
+    reg: &'a Registry,
+    typing: impl Into<Typing<'t>>,
+    line: &str,
+) -> Result<Parsed<'a>, String> {
+    let typing = typing.into();
+    let root = typing.root;
     let mut words = tokenize(line.trim())?;
     if let Some(first) = words.first() {
         let bare = first.trim_start_matches('/');
-        if bare.eq_ignore_ascii_case(root) {
+        if bare.eq_ignore_ascii_case(root)
+            || (typing.split_manage && bare.eq_ignore_ascii_case(&manage_root(root)))
+        {
             words.remove(0);
         } else if first.starts_with('/') {
             words[0] = bare.to_string();
@@ -66,9 +75,12 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
             .filter(|c| shared(c) >= 2.min(name.len()))
             .rev()
             .max_by_key(shared)
-            .map(|c| format!(" Did you mean `/{root} {}`?", c.name))
+            .map(|c| format!(" Did you mean `{}`?", typing.command(&c.name)))
             .unwrap_or_default();
-        format!("There is no command `{name}`.{close} Type `/{root} help` for the list.")
+        format!(
+            "There is no command `{name}`.{close} Type `{}` for the list.",
+            typing.command("help")
+        )
     })?;
 
     let mut flags = BTreeSet::new();
@@ -85,7 +97,7 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
             {
                 return Err(usage_error(
                     spec,
-                    root,
+                    typing,
                     &format!("`--{flag}` is not an option of `{}`.", spec.name),
                 ));
             }
@@ -109,7 +121,7 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
                     if !opt.choices.contains(&lower) {
                         return Err(usage_error(
                             spec,
-                            root,
+                            typing,
                             &format!(
                                 "`{v}` is not a valid {}: use {}.",
                                 opt.name,
@@ -125,7 +137,7 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
             None if opt.required => {
                 return Err(usage_error(
                     spec,
-                    root,
+                    typing,
                     &format!("Missing the {}: {}.", opt.name, opt.help),
                 ));
             }
@@ -136,7 +148,7 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
     if !extra.is_empty() {
         return Err(usage_error(
             spec,
-            root,
+            typing,
             &format!(
                 "Too many words: `{}`. Put text with spaces in quotes.",
                 extra.join(" ")
@@ -146,10 +158,11 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
     Ok(Parsed { spec, args, flags })
 }
 
-fn usage_error(spec: &CommandSpec, root: &str, problem: &str) -> String {
+fn usage_error(spec: &CommandSpec, typing: Typing<'_>, problem: &str) -> String {
     format!(
-        "{problem}\nUsage: `{}`  e.g. `/{root} {}`",
-        super::usage(spec, root),
+        "{problem}\nUsage: `{}`  e.g. `/{} {}`",
+        super::usage(spec, typing),
+        typing.root_of(spec),
         spec.example
     )
 }

@@ -52,9 +52,6 @@ pub struct CommandSpec {
     /// Anyone may run it, with or without a role.
     #[serde(default)]
     pub anyone: bool,
-    /// Hidden from non-managers on platforms that support default permissions.
-    #[serde(default)]
-    pub manager_only: bool,
     pub example: String,
     #[serde(default)]
     pub options: Vec<OptionSpec>,
@@ -65,6 +62,17 @@ pub struct CommandSpec {
 impl CommandSpec {
     pub fn option(&self, name: &str) -> Option<&OptionSpec> {
         self.options.iter().find(|o| o.name == name)
+    }
+
+    /// Only managers and admins may run it, so Discord lists it under `/<root>-manage`, which a
+    /// server hides from everyone else. Derived from `roles` so the split cannot drift from
+    /// who may actually run it.
+    pub fn for_managers(&self) -> bool {
+        !self.anyone
+            && self
+                .roles
+                .iter()
+                .all(|r| matches!(r, Role::Manager | Role::Admin))
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -144,6 +152,25 @@ mod tests {
             "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "help",
         ] {
             assert!(reg.get(name).is_some(), "missing {name}");
+        }
+    }
+
+    #[test]
+    fn exactly_the_commands_only_managers_or_admins_may_run_are_for_managers() {
+        let mut managers: Vec<&str> = registry()
+            .commands
+            .iter()
+            .filter(|c| c.for_managers())
+            .map(|c| c.name.as_str())
+            .collect();
+        managers.sort();
+        assert_eq!(managers, ["refer", "role", "settle", "unflag"]);
+        for c in &registry().commands {
+            let others = c.anyone
+                || c.roles
+                    .iter()
+                    .any(|r| matches!(r, Role::Collector | Role::Agency));
+            assert_eq!(c.for_managers(), !others, "{}", c.name);
         }
     }
 

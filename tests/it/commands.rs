@@ -113,7 +113,7 @@ async fn remind_queues_an_email_and_refuses_what_it_must() {
         &app,
         &maria,
         "remind INV-2001",
-        &["disputed", "resolve INV-2001"],
+        &["INV-2001 is disputed", "`/ar resolve INV-2001`"],
     )
     .await;
     refused(&app, &maria, "remind NOPE-999", &["no account", "NOPE-999"]).await;

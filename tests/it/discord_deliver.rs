@@ -40,9 +40,8 @@ async fn rows(app: &App) -> Vec<outbox::OutboxRow> {
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_digest_posts_as_embeds_with_buttons_after_a_429() {
-    let (app, _db, fake, ds) = setup().await;
+/// Subscribes the digest channel and runs the scheduler: one digest row in the outbox.
+async fn digest_row(app: &App) {
     let mut conn = app.store.pool.acquire().await.unwrap();
     let sub = schedule::upsert_subscription(
         &mut conn,
@@ -56,10 +55,25 @@ async fn the_digest_posts_as_embeds_with_buttons_after_a_429() {
         .await
         .unwrap();
     drop(conn);
-    let posted = dunbot::edges::scheduler::tick(&app, at(today(), 9))
+    let posted = dunbot::edges::scheduler::tick(app, at(today(), 9))
         .await
         .unwrap();
     assert_eq!(posted.len(), 1);
+}
+
+/// POSTs to exactly `/channels/{channel}/messages`.
+fn posted_to(fake: &FakeDiscord, channel: &str) -> Vec<Call> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    fake.calls()
+        .into_iter()
+        .filter(|c| c.method == "POST" && c.path == path)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_digest_posts_as_embeds_with_buttons_after_a_429_and_continues_in_a_thread() {
+    let (app, _db, fake, ds) = setup().await;
+    digest_row(&app).await;
     fake.fail_next("POST", &format!("/api/v10/channels/{DIGEST_CHANNEL}/"), 429);
     assert_eq!(
         drain_once(&app.store, &ds, 10).await.unwrap(),
@@ -67,10 +81,44 @@ async fn the_digest_posts_as_embeds_with_buttons_after_a_429() {
         "{:?}",
         rows(&app).await
     );
-    let calls = fake.calls_to("POST", &format!("/channels/{DIGEST_CHANNEL}/messages"));
-    // The 429, the same first part again after waiting, then the rest of the digest (it
-    // needs more than five rows of buttons, so it is split).
-    assert_eq!(calls.len(), 3);
+    // The channel gets one message: the 429, then the same first part again after waiting.
+    let calls = posted_to(&fake, &DIGEST_CHANNEL.to_string());
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    // The rest of the digest (it needs more than five rows of buttons, so it is split)
+    // continues in a thread started from that message, whose id the thread shares.
+    let threads = fake.calls_to("POST", "/threads");
+    assert_eq!(threads.len(), 1, "{threads:#?}");
+    let first_id = fake.inner.threads.lock().unwrap()[0].clone();
+    assert_eq!(
+        threads[0].path,
+        format!("/api/v10/channels/{DIGEST_CHANNEL}/messages/{first_id}/threads")
+    );
+    assert!(
+        threads[0].body["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Collections digest"),
+        "{}",
+        threads[0].body
+    );
+    let in_thread = posted_to(&fake, &first_id);
+    assert!(!in_thread.is_empty());
+    let all = fake.calls();
+    let created = all
+        .iter()
+        .position(|c| c.path.ends_with("/threads"))
+        .unwrap();
+    let continued = all
+        .iter()
+        .position(|c| c.path == format!("/api/v10/channels/{first_id}/messages"))
+        .unwrap();
+    assert!(created < continued, "the thread exists before its messages");
+    assert_eq!(
+        in_thread[0].body["nonce"],
+        format!("o{}p1", rows(&app).await[0].id)
+    );
+    let mut calls = calls;
+    calls.extend(in_thread);
     let body = &calls[1].body;
     assert_eq!(calls[0].body, *body, "the same message after waiting");
     assert_eq!(
@@ -116,6 +164,38 @@ async fn the_digest_posts_as_embeds_with_buttons_after_a_429() {
     );
     assert!(body["components"].as_array().unwrap().len() <= 5);
     assert_eq!(body["enforce_nonce"], true);
+    assert_eq!(rows(&app).await[0].status, "sent");
+}
+
+#[tokio::test]
+async fn a_half_sent_long_digest_continues_in_the_same_thread_when_retried() {
+    let (app, _db, fake, ds) = setup().await;
+    digest_row(&app).await;
+    // The thread's first message fails (thread ids are the fake's 9… message ids).
+    fake.fail_next("POST", "/api/v10/channels/9", 502);
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 0);
+    assert_eq!(rows(&app).await[0].status, "pending");
+    sqlx::query("UPDATE outbox SET next_attempt_at = now()")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 1);
+    // The retry's first part is the same message (its nonce), whose thread already exists
+    // (Discord answers 160004): the rest goes there, and no second thread is started.
+    let threads = fake.inner.threads.lock().unwrap().clone();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    assert_eq!(fake.calls_to("POST", "/threads").len(), 2);
+    let in_thread = posted_to(&fake, &threads[0]);
+    // The failed first try, then every remaining part.
+    assert!(in_thread.len() >= 2, "{in_thread:#?}");
+    assert_eq!(in_thread[0].body["nonce"], in_thread[1].body["nonce"]);
+    assert!(
+        fake.calls()
+            .iter()
+            .filter(|c| c.method == "POST" && c.path.starts_with("/api/v10/channels/"))
+            .all(|c| c.path.contains(&DIGEST_CHANNEL.to_string()) || c.path.contains(&threads[0])),
+        "nothing posted anywhere else"
+    );
     assert_eq!(rows(&app).await[0].status, "sent");
 }
 

@@ -16,31 +16,18 @@ const AGENCY_CHANNEL: u64 = 7777;
 const CARLA: u64 = 111;
 const MIKE: u64 = 222;
 
-async fn edited(fake: &FakeDiscord, token: &str) -> Value {
+/// The `n`th (from 1) first response to interaction `id`, once the bot has sent it.
+async fn answered(fake: &FakeDiscord, id: u64, n: usize) -> Value {
+    let path = format!("/interactions/{id}/token-{id}/callback");
     let calls = fake
-        .wait_for(token, |c| {
-            c.iter()
-                .any(|c| c.method == "PATCH" && c.path.contains(&format!("/{token}/")))
+        .wait_for(&path, |c| {
+            c.iter().filter(|c| c.path.contains(&path)).count() >= n
         })
         .await;
     calls
         .into_iter()
-        .rev()
-        .find(|c| c.method == "PATCH" && c.path.contains(&format!("/{token}/")))
-        .unwrap()
-        .body
-}
-
-async fn followup(fake: &FakeDiscord, token: &str) -> Value {
-    let path = format!("/api/v10/webhooks/{APP_ID}/{token}");
-    let calls = fake
-        .wait_for(token, |c| {
-            c.iter().any(|c| c.method == "POST" && c.path == path)
-        })
-        .await;
-    calls
-        .into_iter()
-        .find(|c| c.method == "POST" && c.path == path)
+        .filter(|c| c.path.contains(&path))
+        .nth(n - 1)
         .unwrap()
         .body
 }
@@ -79,7 +66,7 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
     let carla = || member(CARLA, "carla", &[COLLECTOR_ROLE]);
     let mike = || member(MIKE, "mike", &[MANAGER_ROLE]);
 
-    // A collector logs a promise with /ar promise: deferred publicly, then edited.
+    // A collector logs a promise with /ar promise: answered at once, for the channel.
     r.fake.interaction(slash(
         5001,
         CHANNEL,
@@ -92,9 +79,10 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
             ("date", json!("2026-11-27")),
         ],
     ));
-    let body = edited(&r.fake, "token-5001").await;
-    assert_eq!(callback(&r.fake, 5001), json!({"type": 5}));
-    assert!(body.to_string().contains("ACME-001"), "{body}");
+    let answer = answered(&r.fake, 5001, 1).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    assert!(answer["data"].get("flags").is_none(), "{answer}");
+    assert!(answer.to_string().contains("ACME-001"), "{answer}");
     assert_eq!(count(app, "promises").await, 1);
 
     // The collector records the agency's offer; the answer carries Approve / Reject.
@@ -106,7 +94,7 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
         "offer",
         &[("account", json!("BOLT-001")), ("amount", json!("4000"))],
     ));
-    let offer_msg = edited(&r.fake, "token-5002").await;
+    let offer_msg = answered(&r.fake, 5002, 1).await["data"].clone();
     let ids: Vec<String> = offer_msg["components"]
         .as_array()
         .unwrap()
@@ -125,19 +113,21 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
     );
     let message = posted_message(990_001, CHANNEL, &offer_msg);
 
-    // The collector presses Approve: acknowledged, refused to them alone, recorded.
+    // The collector presses Approve: refused to them alone in the response, recorded.
     r.fake
         .interaction(press(5003, CHANNEL, carla(), &approve, message.clone()));
-    let refusal = followup(&r.fake, "token-5003").await;
-    assert_eq!(callback(&r.fake, 5003), json!({"type": 6}));
+    let answer = answered(&r.fake, 5003, 1).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    let refusal = &answer["data"];
     assert_eq!(refusal["flags"], 64);
     assert!(refusal.to_string().contains("Only a manager"), "{refusal}");
 
     // The manager presses Approve: the message shows who approved, without the buttons.
     r.fake
         .interaction(press(5004, CHANNEL, mike(), &approve, message.clone()));
-    let resolved = edited(&r.fake, "token-5004").await;
-    assert_eq!(callback(&r.fake, 5004), json!({"type": 6}));
+    let answer = answered(&r.fake, 5004, 1).await;
+    assert_eq!(answer["type"], 7, "the pressed message, updated: {answer}");
+    let resolved = &answer["data"];
     let text = resolved.to_string();
     assert!(text.contains("Approved by mike at 10:00 UTC"), "{text}");
     assert_eq!(resolved["components"], json!([]), "{resolved}");
@@ -147,17 +137,14 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
         .interaction(press(5004, CHANNEL, mike(), &approve, message.clone()));
     r.fake
         .interaction(press(5005, CHANNEL, mike(), &approve, message));
-    let again = followup(&r.fake, "token-5005").await;
-    assert_eq!(again["flags"], 64);
+    let again = answered(&r.fake, 5005, 1).await;
+    assert_eq!(again["data"]["flags"], 64);
     assert!(again.to_string().contains("already"), "{again}");
-    r.fake
-        .wait_for("the redelivered press answered", |c| {
-            c.iter()
-                .filter(|c| c.method == "PATCH" && c.path.contains("token-5004"))
-                .count()
-                == 2
-        })
-        .await;
+    let redelivered = answered(&r.fake, 5004, 2).await;
+    assert_eq!(
+        redelivered, answer,
+        "the redelivered press gets the same answer"
+    );
     let decided: i64 = sqlx::query_scalar("SELECT count(*) FROM offers WHERE status = 'approved'")
         .fetch_one(&app.store.pool)
         .await
@@ -264,9 +251,9 @@ async fn log_promise_opens_a_form_and_its_submission_logs_the_promise() {
             ("note", "by wire, Jane"),
         ],
     ));
-    let body = edited(&r.fake, "token-6002").await;
-    assert_eq!(callback(&r.fake, 6002), json!({"type": 5}));
-    assert!(body.to_string().contains("ACME-001"), "{body}");
+    let answer = answered(&r.fake, 6002, 1).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    assert!(answer.to_string().contains("ACME-001"), "{answer}");
     let (command, source): (String, String) = sqlx::query_as(
         "SELECT details->>'command', details->>'source' FROM actions WHERE actor_platform = 'discord'",
     )

@@ -18,12 +18,20 @@ pub struct Running {
 
 impl Running {
     pub async fn start(prepare: impl FnOnce(&FakeDiscord)) -> Running {
+        Running::start_with(prepare, |_| {}).await
+    }
+
+    /// `start`, with the edge's settings changed by `configure`.
+    pub async fn start_with(
+        prepare: impl FnOnce(&FakeDiscord),
+        configure: impl FnOnce(&mut dunbot::edges::discord::DiscordConfig),
+    ) -> Running {
         let (app, db) = app().await;
         seed(&app, CUSTOMERS, INVOICES, None).await;
         let app = Arc::new(app);
         let fake = FakeDiscord::start().await;
         prepare(&fake);
-        let edge = edge(app.clone(), &fake, at(today(), 10));
+        let edge = edge_with(app.clone(), &fake, at(today(), 10), configure);
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(gateway::run(edge.clone(), stop_rx));
         fake.wait_gateway("IDENTIFY", |frames, _| frames.iter().any(|f| f["op"] == 2))
@@ -51,10 +59,14 @@ impl Running {
 #[tokio::test]
 async fn gateway_registers_ar_and_defers_then_edits_a_command() {
     // Discord rate-limits the first response and the edit once each: both are waited out.
-    let r = Running::start(|fake| {
-        fake.fail_next("POST", "/api/v10/interactions/4001/", 429);
-        fake.fail_next("PATCH", "/api/v10/webhooks/", 429);
-    })
+    // The core is made "slow" (a zero budget), so the command is deferred, then edited.
+    let r = Running::start_with(
+        |fake| {
+            fake.fail_next("POST", "/api/v10/interactions/4001/", 429);
+            fake.fail_next("PATCH", "/api/v10/webhooks/", 429);
+        },
+        always_defer,
+    )
     .await;
     let calls = r
         .fake
@@ -190,7 +202,7 @@ async fn a_failed_start_and_a_lost_connection_are_recovered() {
     r.fake
         .wait_for("the answer after reconnecting", |c| {
             c.iter()
-                .any(|c| c.method == "PATCH" && c.path.contains("token-4201"))
+                .any(|c| c.method == "POST" && c.path.contains("/interactions/4201/token-4201"))
         })
         .await;
     assert!(!r.task.is_finished(), "the supervisor keeps running");
@@ -198,7 +210,7 @@ async fn a_failed_start_and_a_lost_connection_are_recovered() {
 }
 
 #[tokio::test]
-async fn a_refused_command_is_told_to_the_person_alone_and_recorded() {
+async fn a_refused_command_is_answered_once_ephemerally_without_a_public_deferral() {
     let r = Running::start(|_| {}).await;
     // No dunbot role on this member: the promise is refused.
     r.fake.interaction(slash(
@@ -213,13 +225,92 @@ async fn a_refused_command_is_told_to_the_person_alone_and_recorded() {
             ("date", json!("2026-11-27")),
         ],
     ));
-    let path = format!("/api/v10/webhooks/{APP_ID}/token-4301");
-    let calls = r
-        .fake
-        .wait_for("the ephemeral refusal", |c| {
-            c.iter().any(|c| c.method == "POST" && c.path == path)
+    r.fake
+        .wait_for("the interaction response", |c| {
+            c.iter().any(|c| c.path.contains("/interactions/4301/"))
         })
         .await;
+    // Anything that followed (an edit, a deletion, a follow-up) would come right after.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let calls: Vec<_> = r
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.path.contains("4301"))
+        .collect();
+    assert_eq!(calls.len(), 1, "exactly one response: {calls:#?}");
+    let answer = &calls[0];
+    assert_eq!(answer.method, "POST");
+    assert_eq!(
+        answer.path,
+        "/api/v10/interactions/4301/token-4301/callback"
+    );
+    assert_eq!(answer.body["type"], 4, "answered, not deferred");
+    assert_eq!(answer.body["data"]["flags"], 64, "seen by the person alone");
+    assert!(
+        answer.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Only a collector or manager"),
+        "{}",
+        answer.body
+    );
+    let (actor, outcome): (String, String) =
+        sqlx::query_as("SELECT actor_id, outcome FROM actions WHERE actor_platform = 'discord'")
+            .fetch_one(&r.app.store.pool)
+            .await
+            .unwrap();
+    assert_eq!((actor.as_str(), outcome.as_str()), ("333", "refused"));
+    assert_eq!(count(&r.app, "promises").await, 0);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_refusal_defers_privately_for_private_commands_and_replaces_a_public_deferral() {
+    let r = Running::start_with(|_| {}, always_defer).await;
+    let visitor = || member(333, "visitor", &[424242]);
+    // A status card is private: the deferral is ephemeral, and the refusal edits it.
+    r.fake.interaction(slash(
+        4401,
+        CHANNEL,
+        visitor(),
+        "ar",
+        "account",
+        &[("account", json!("ACME-001"))],
+    ));
+    // A promise is for the channel: deferred publicly, so the refusal replaces the deferral
+    // with an ephemeral follow-up.
+    r.fake.interaction(slash(
+        4402,
+        CHANNEL,
+        visitor(),
+        "ar",
+        "promise",
+        &[
+            ("account", json!("ACME-001")),
+            ("amount", json!("500")),
+            ("date", json!("2026-11-27")),
+        ],
+    ));
+    let path = format!("/api/v10/webhooks/{APP_ID}/token-4402");
+    let calls = r
+        .fake
+        .wait_for("both refusals", |c| {
+            c.iter()
+                .any(|c| c.method == "PATCH" && c.path.contains("token-4401"))
+                && c.iter().any(|c| c.method == "POST" && c.path == path)
+        })
+        .await;
+    let first = |id: u64| {
+        calls
+            .iter()
+            .find(|c| c.path == format!("/api/v10/interactions/{id}/token-{id}/callback"))
+            .unwrap()
+            .body
+            .clone()
+    };
+    assert_eq!(first(4401), json!({"type": 5, "data": {"flags": 64}}));
+    assert_eq!(first(4402), json!({"type": 5}));
     let deleted = calls
         .iter()
         .position(|c| c.method == "DELETE" && c.path == format!("{path}/messages/@original"))
@@ -229,22 +320,6 @@ async fn a_refused_command_is_told_to_the_person_alone_and_recorded() {
         .position(|c| c.method == "POST" && c.path == path)
         .unwrap();
     assert!(deleted < told);
-    let body = &calls[told].body;
-    assert_eq!(body["flags"], 64);
-    assert!(
-        body["content"]
-            .as_str()
-            .unwrap()
-            .contains("Only a collector or manager"),
-        "{body}"
-    );
-    assert!(!calls.iter().any(|c| c.method == "PATCH"));
-    let (actor, outcome): (String, String) =
-        sqlx::query_as("SELECT actor_id, outcome FROM actions WHERE actor_platform = 'discord'")
-            .fetch_one(&r.app.store.pool)
-            .await
-            .unwrap();
-    assert_eq!((actor.as_str(), outcome.as_str()), ("333", "refused"));
-    assert_eq!(count(&r.app, "promises").await, 0);
+    assert_eq!(calls[told].body["flags"], 64);
     r.stop().await;
 }

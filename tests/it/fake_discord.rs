@@ -34,6 +34,10 @@ pub struct Inner {
     /// Gateway frames received from the bot (IDENTIFY, RESUME, heartbeats).
     pub gateway_in: Mutex<Vec<Value>>,
     pub connections: AtomicUsize,
+    /// Messages a thread was started from (a thread's id is its message's).
+    pub threads: Mutex<Vec<String>>,
+    /// Messages created with `enforce_nonce`, by nonce: the same nonce again returns them.
+    pub nonces: Mutex<Vec<(String, Value)>>,
     pub seq: AtomicU64,
     pub ids: AtomicU64,
 }
@@ -245,7 +249,40 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         ("PATCH", ["webhooks", _, _, "messages", _]) => json(fake.message("1", &body)),
         ("DELETE", ["webhooks", _, _, "messages", _]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => json(fake.message("1", &body)),
-        ("POST", ["channels", ch, "messages"]) => json(fake.message(ch, &body)),
+        ("POST", ["channels", ch, "messages"]) => {
+            // As Discord does with `enforce_nonce`: a repeated nonce gets the first message.
+            let nonce = body["nonce"]
+                .as_str()
+                .filter(|_| body["enforce_nonce"] == true);
+            let mut seen = fake.inner.nonces.lock().unwrap();
+            if let Some((_, m)) = nonce.and_then(|n| seen.iter().find(|(k, _)| k == n)) {
+                return json(m.clone());
+            }
+            let m = fake.message(ch, &body);
+            if let Some(n) = nonce {
+                seen.push((n.to_string(), m.clone()));
+            }
+            json(m)
+        }
+        ("POST", ["channels", ch, "messages", msg, "threads"]) => {
+            let mut threads = fake.inner.threads.lock().unwrap();
+            if threads.iter().any(|t| t == msg) {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"message": "A thread has already been created for this message", "code": 160004})),
+                )
+                    .into_response();
+            }
+            threads.push(msg.to_string());
+            json(json!({
+                "id": msg, "guild_id": "290926798626357999", "parent_id": ch,
+                "owner_id": BOT_ID.to_string(), "name": body["name"], "type": 11,
+                "last_message_id": null, "message_count": 0, "member_count": 1,
+                "rate_limit_per_user": 0, "flags": 0, "total_message_sent": 0,
+                "thread_metadata": {"archived": false, "auto_archive_duration": body["auto_archive_duration"],
+                    "archive_timestamp": "2026-11-23T10:00:00.000000+00:00", "locked": false},
+            }))
+        }
         ("PUT", ["applications", _, "guilds", _, "commands"])
         | ("PUT", ["applications", _, "commands"]) => json(json!([])),
         _ => (
@@ -377,7 +414,25 @@ pub fn edge(
     fake: &FakeDiscord,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Arc<dunbot::edges::discord::Discord> {
-    let mut d = dunbot::edges::discord::Discord::new(app, config(fake));
+    edge_with(app, fake, now, |_| {})
+}
+
+/// `edge`, with its settings changed by `configure` first (e.g. `answer_within`).
+pub fn edge_with(
+    app: Arc<dunbot::app::App>,
+    fake: &FakeDiscord,
+    now: chrono::DateTime<chrono::Utc>,
+    configure: impl FnOnce(&mut dunbot::edges::discord::DiscordConfig),
+) -> Arc<dunbot::edges::discord::Discord> {
+    let mut config = config(fake);
+    configure(&mut config);
+    let mut d = dunbot::edges::discord::Discord::new(app, config);
     d.clock = Arc::new(move || now);
     Arc::new(d)
+}
+
+/// The settings change that makes the edge defer every command: the core never answers
+/// within a zero budget, so the slow path (deferral, then edit) is what runs.
+pub fn always_defer(c: &mut dunbot::edges::discord::DiscordConfig) {
+    c.answer_within = Duration::ZERO;
 }

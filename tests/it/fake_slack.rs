@@ -37,6 +37,8 @@ struct Inner {
     ts: u64,
     /// Frames the fake received on the Socket Mode socket (acks).
     socket_in: Vec<Value>,
+    /// The workspace's people, as `users.info` returns them, by id.
+    users: Vec<(String, Value)>,
 }
 
 #[derive(Clone)]
@@ -61,7 +63,7 @@ impl FakeSlack {
             ws_url,
         };
         let app = Router::new()
-            .route("/api/{method}", post(api))
+            .route("/api/{method}", post(api).get(api_get))
             .route("/response/{id}", post(response_url))
             .with_state(fake.clone());
         tokio::spawn(async move {
@@ -93,6 +95,29 @@ impl FakeSlack {
         let mut i = self.inner.lock().unwrap();
         i.script
             .push((method.to_string(), statuses.iter().copied().collect()));
+    }
+
+    /// Adds a person to the workspace: `users.info` answers with their profile.
+    pub fn add_user(&self, id: &str, name: &str, real_name: &str, display_name: &str) {
+        let user = json!({
+            "id": id, "team_id": "T0FAKE", "name": name, "deleted": false, "color": "9f69e7",
+            "real_name": real_name, "tz": "Europe/Berlin", "tz_label": "Central European Time",
+            "tz_offset": 3600,
+            "profile": {
+                "avatar_hash": "ge3b51ca72de", "status_text": "", "status_emoji": "",
+                "real_name": real_name, "display_name": display_name,
+                "real_name_normalized": real_name, "display_name_normalized": display_name,
+                "email": format!("{name}@example.com"), "team": "T0FAKE",
+            },
+            "is_admin": false, "is_owner": false, "is_primary_owner": false,
+            "is_restricted": false, "is_ultra_restricted": false, "is_bot": false,
+            "is_app_user": false, "updated": 1502138686, "has_2fa": false,
+        });
+        self.inner
+            .lock()
+            .unwrap()
+            .users
+            .push((id.to_string(), user));
     }
 
     pub fn calls(&self, method: &str) -> Vec<Call> {
@@ -252,6 +277,31 @@ async fn api(
             json!({"ok": true, "view": view})
         }
         "apps.connections.open" => json!({"ok": true, "url": f.ws_url}),
+        _ => json!({"ok": false, "error": "unknown_method"}),
+    };
+    Json(reply).into_response()
+}
+
+/// The Web API's GET methods (`users.info`), their arguments in the query string.
+async fn api_get(
+    State(f): State<FakeSlack>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let query = Bytes::from(query.unwrap_or_default());
+    if let Some((status, ra)) = f.record(&method, &headers, &query) {
+        return scripted(status, ra);
+    }
+    let req = f.calls(&method).pop().map(|c| c.body).unwrap_or_default();
+    let reply = match method.as_str() {
+        "users.info" => {
+            let users = f.inner.lock().unwrap().users.clone();
+            match users.iter().find(|(id, _)| req["user"] == id.as_str()) {
+                Some((_, user)) => json!({"ok": true, "user": user}),
+                None => json!({"ok": false, "error": "user_not_found"}),
+            }
+        }
         _ => json!({"ok": false, "error": "unknown_method"}),
     };
     Json(reply).into_response()

@@ -166,3 +166,130 @@ async fn wait_for_actor(bot: &Bot, key: &str) -> String {
     }
     panic!("no action {key}");
 }
+
+#[tokio::test]
+async fn socket_mode_commands_and_buttons_are_logged_with_slack_display_names() {
+    let bot = bot().await;
+    // Slack's profiles: Cora has a display name; Mike only a real name.
+    bot.fake.add_user("UCOLL", "ucoll", "Cora Lee", "Cora");
+    bot.fake.add_user("UMGR", "umgr", "Mike Rowe", "");
+    sqlx::query(
+        "UPDATE agencies SET webhook_url = 'http://127.0.0.1:9/hook', webhook_secret = 's'",
+    )
+    .execute(&bot.app.store.pool)
+    .await
+    .unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let listener = tokio::spawn(dunbot::edges::slack::socket::run(bot.edge.clone(), stop_rx));
+    bot.fake
+        .wait_until("apps.connections.open", |f| {
+            !f.calls("apps.connections.open").is_empty()
+        })
+        .await;
+
+    // Socket Mode's slash command carries no user_name: the name comes from users.info.
+    for (i, text) in ["promise ACME-001 100 fri", "promise ACME-001 50 +7d"]
+        .into_iter()
+        .enumerate()
+    {
+        bot.fake
+            .send_envelope(json!({
+                "envelope_id": format!("env-name-{i}"), "type": "slash_commands",
+                "accepts_response_payload": true,
+                "payload": {
+                    "token": "t", "team_id": "T123", "channel_id": "C123", "user_id": "UCOLL",
+                    "command": "/ar", "text": text,
+                    "response_url": bot.fake.response_url(&format!("n{i}")),
+                    "trigger_id": format!("name-trig-{i}"),
+                },
+            }))
+            .await;
+        acked(&bot, &format!("env-name-{i}")).await;
+        bot.fake
+            .wait_until("the promise reply", |f| {
+                !f.calls(&format!("response:n{i}")).is_empty()
+            })
+            .await;
+    }
+    let reply = bot.fake.calls("response:n0")[0].body.to_string();
+    assert!(reply.contains("Cora"), "{reply}");
+    assert!(!reply.contains("UCOLL"), "{reply}");
+    assert_eq!(actor_name(&bot, "slack:cmd:name-trig-0").await, "Cora");
+    assert_eq!(actor_name(&bot, "slack:cmd:name-trig-1").await, "Cora");
+    let lookups = bot.fake.calls("users.info");
+    assert_eq!(lookups.len(), 1, "the name is cached: {lookups:?}");
+    assert_eq!(lookups[0].body["user"], "UCOLL");
+    assert_eq!(lookups[0].auth.as_deref(), Some("Bearer xoxb-test-token"));
+
+    // A manager's Approve button: the pressed message, the log and the agency's webhook
+    // carry the manager's name.
+    let offer = offer_on_bolt(&bot.app).await;
+    bot.drain().await;
+    let ping = bot
+        .fake
+        .calls("chat.postMessage")
+        .into_iter()
+        .find(|c| c.body["channel"] == "CMGR")
+        .unwrap();
+    let blocks = ping.body["blocks"].as_array().unwrap().clone();
+    let approve = format!("settle {offer} approve");
+    let ts = "1700000000.000333";
+    bot.fake
+        .send_envelope(json!({
+            "envelope_id": "env-name-button", "type": "interactive",
+            "accepts_response_payload": false,
+            "payload": press("UMGR", ts, &blocks, &approve, "name-b1", &bot.fake.response_url("nb")),
+        }))
+        .await;
+    acked(&bot, "env-name-button").await;
+    bot.fake
+        .wait_until("chat.update", |f| !f.calls("chat.update").is_empty())
+        .await;
+    let update = bot.fake.calls("chat.update")[0].body["blocks"].to_string();
+    assert!(update.contains("Approved by Mike Rowe"), "{update}");
+    let key = format!("slack:btn:{ts}:");
+    let logged: String =
+        sqlx::query_scalar("SELECT actor_name FROM actions WHERE starts_with(idempotency_key, $1)")
+            .bind(&key)
+            .fetch_one(&bot.app.store.pool)
+            .await
+            .unwrap();
+    assert_eq!(logged, "Mike Rowe");
+    let decided_by: String = sqlx::query_scalar(
+        "SELECT payload->'body'->>'decided_by' FROM outbox WHERE kind = 'webhook' AND payload::text LIKE '%offer_decided%'",
+    )
+    .fetch_one(&bot.app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(decided_by, "Mike Rowe");
+
+    // Someone Slack cannot find (users.info fails) is named by the id, never left blank.
+    bot.fake
+        .send_envelope(json!({
+            "envelope_id": "env-name-nobody", "type": "slash_commands",
+            "accepts_response_payload": true,
+            "payload": {
+                "token": "t", "team_id": "T123", "channel_id": "C123", "user_id": "UNOBODY",
+                "command": "/ar", "text": "promise ACME-001 100 fri",
+                "response_url": bot.fake.response_url("nn"), "trigger_id": "name-trig-nobody",
+            },
+        }))
+        .await;
+    acked(&bot, "env-name-nobody").await;
+    assert_eq!(
+        actor_name(&bot, "slack:cmd:name-trig-nobody").await,
+        "UNOBODY"
+    );
+
+    stop_tx.send(true).unwrap();
+    listener.await.unwrap().unwrap();
+}
+
+async fn actor_name(bot: &Bot, key: &str) -> String {
+    wait_for_actor(bot, key).await;
+    sqlx::query_scalar("SELECT actor_name FROM actions WHERE idempotency_key = $1")
+        .bind(key)
+        .fetch_one(&bot.app.store.pool)
+        .await
+        .unwrap()
+}

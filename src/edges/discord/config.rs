@@ -38,6 +38,9 @@ pub struct DiscordConfig {
     pub reconnect_max: Duration,
     /// How long to wait out a 429 when Discord's answer gives no `retry_after`.
     pub retry_after_default: Duration,
+    /// How long the core may take for its answer to be the first response; slower, and the
+    /// interaction is deferred (Discord drops a first response after 3 seconds).
+    pub answer_within: Duration,
 }
 
 impl Default for DiscordConfig {
@@ -54,6 +57,7 @@ impl Default for DiscordConfig {
             reconnect_min: Duration::from_secs(1),
             reconnect_max: Duration::from_secs(300),
             retry_after_default: Duration::from_secs(1),
+            answer_within: Duration::from_secs(2),
         }
     }
 }

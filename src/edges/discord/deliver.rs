@@ -1,13 +1,16 @@
 //! Delivers `chat` outbox rows for `discord:<channel id>`: the message rendered within
-//! Discord's limits, one POST per part. Each part carries a nonce from the row and its index
-//! with `enforce_nonce`, so when a retry follows a half-sent digest Discord returns the parts
-//! it already has instead of posting them twice.
-use super::render::render;
+//! Discord's limits, one POST per part. The first part goes to the channel; a message too long
+//! for one (a big digest) continues in a thread started from it, so the channel shows one
+//! message (as Slack does with `thread_ts`). Each part carries a nonce from the row and its
+//! index with `enforce_nonce`, so when a retry follows a half-sent digest Discord returns the
+//! parts it already has instead of posting them twice; a thread that already exists is the
+//! one the retry continues in.
+use super::render::{render, truncate};
 use crate::message::Message;
 use crate::notify::{Deliverer, worker::DeliveryError};
 use crate::store::outbox::OutboxRow;
 use futures_util::future::BoxFuture;
-use serenity::all::ChannelId;
+use serenity::all::{ChannelId, MessageId};
 use serenity::http::Http;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,28 +61,74 @@ impl Deliverer for DiscordChannel {
             })?;
             let msg: Message = serde_json::from_value(row.payload["message"].clone())
                 .map_err(|e| DeliveryError::Permanent(format!("bad chat payload: {e}")))?;
-            for (i, post) in render(&msg).iter().enumerate() {
+            let channel = ChannelId::new(channel);
+            let mut to = channel;
+            let posts = render(&msg);
+            for (i, post) in posts.iter().enumerate() {
                 let mut body = serde_json::to_value(post)
                     .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
                 body["nonce"] = serde_json::json!(format!("o{}p{i}", row.id));
                 body["enforce_nonce"] = serde_json::json!(true);
-                self.send(ChannelId::new(channel), &body).await?;
+                let sent = self
+                    .call(to, || self.http.send_message(to, vec![], &body))
+                    .await?;
+                if i == 0 && posts.len() > 1 {
+                    // The rest go to a thread on this first message, which shares its id.
+                    self.thread(channel, sent.id, &thread_name(&msg)).await?;
+                    to = ChannelId::new(sent.id.get());
+                }
             }
             Ok(())
         })
     }
 }
 
+/// A thread's name (at most 100 characters): the message's first line.
+fn thread_name(msg: &Message) -> String {
+    let first = msg.text.lines().next().unwrap_or_default().trim();
+    truncate(if first.is_empty() { "dunbot" } else { first }, 100)
+}
+
+/// Discord's code for "a thread has already been created for this message".
+const THREAD_EXISTS: isize = 160004;
+
 impl DiscordChannel {
-    async fn send(
+    /// Starts a thread on `message` (its id is then the thread's). On a retry the thread may
+    /// exist already: that is the one to continue in.
+    async fn thread(
         &self,
         channel: ChannelId,
-        body: &serde_json::Value,
+        message: MessageId,
+        name: &str,
     ) -> Result<(), DeliveryError> {
+        let body = serde_json::json!({"name": name, "auto_archive_duration": 1440});
+        let create =
+            || async {
+                match self
+                    .http
+                    .create_thread_from_message(channel, message, &body, None)
+                    .await
+                {
+                    Err(serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(
+                        r,
+                    ))) if r.error.code == THREAD_EXISTS => Ok(()),
+                    other => other.map(|_| ()),
+                }
+            };
+        self.call(channel, create).await
+    }
+
+    /// One call to Discord: a 429 waited out up to `max_waits` times, then classified for the
+    /// outbox (4xx is permanent, 5xx and the network are retried later).
+    async fn call<T, F, Fut>(&self, channel: ChannelId, call: F) -> Result<T, DeliveryError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = serenity::Result<T>>,
+    {
         let mut waits = 0;
         loop {
-            let err = match self.http.send_message(channel, vec![], body).await {
-                Ok(_) => return Ok(()),
+            let err = match call().await {
+                Ok(v) => return Ok(v),
                 Err(e) => e,
             };
             let status = super::interactions::status(&err);

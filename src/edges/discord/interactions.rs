@@ -1,7 +1,12 @@
 //! An interaction (slash command, button, modal, autocomplete) turned into an `Invocation`,
 //! and the core's `Outcome` turned back into Discord responses. The same code serves gateway
-//! and HTTP mode: `respond` returns the first response at once (Discord wants one within
-//! 3 seconds) and the work that follows it (the write, then editing the response).
+//! and HTTP mode: `respond` returns the first response (Discord wants one within 3 seconds)
+//! and the work that follows it.
+//!
+//! The core usually decides well within Discord's window, so its answer *is* the first
+//! response (type 4, or 7 for a press that updates its message), ephemeral when refused or
+//! private: a refusal never shows "dunbot is thinking…" to the channel. Only when the core
+//! takes longer than `answer_within` does the edge defer (type 5/6) and edit afterwards.
 use super::config::DiscordConfig;
 use super::custom_id::{self, CustomId};
 use super::render::{self, Post, truncate};
@@ -20,6 +25,7 @@ use serenity::all::{
 use serenity::http::Http;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 /// Commands whose answer is for the person who asked (views); every other answer is posted
 /// for the channel, except refusals, which always go to the person alone.
@@ -50,9 +56,7 @@ impl Plan {
 
 /// The root names the edge registers: everything under `/ar`, manager-only subcommands
 /// under `/ar-manage` (see `register`).
-pub fn manage_root(root: &str) -> String {
-    format!("{root}-manage")
-}
+pub use crate::commands::manage_root;
 
 impl Discord {
     /// Builds the REST client: against `DISCORD_API_URL` when set (the ratelimiter must be off
@@ -95,10 +99,10 @@ impl Discord {
         }
         match interaction {
             Interaction::Ping(_) => Plan::now(json!({"type": 1})),
-            Interaction::Command(c) => self.command(c),
+            Interaction::Command(c) => self.command(c).await,
             Interaction::Autocomplete(c) => self.autocomplete(&c).await,
-            Interaction::Component(c) => self.component(c),
-            Interaction::Modal(m) => self.modal(m),
+            Interaction::Component(c) => self.component(c).await,
+            Interaction::Modal(m) => self.modal(m).await,
             _ => Plan::now(message_response(
                 4,
                 "dunbot does not handle this kind of interaction.",
@@ -112,14 +116,10 @@ impl Discord {
             .map(|m| m.roles.iter().map(|r| r.get()).collect())
             .unwrap_or_default();
         let (roles, agency) = self.config.roles_for(&role_ids);
-        let name = member
-            .and_then(|m| m.nick.clone())
-            .or_else(|| user.global_name.clone())
-            .unwrap_or_else(|| user.name.clone());
         Actor {
             platform: Platform::Discord,
             user_id: user.id.get().to_string(),
-            name,
+            name: display_name(member, user),
             roles,
             agency,
         }
@@ -145,7 +145,7 @@ impl Discord {
         }
     }
 
-    fn command(self: &Arc<Self>, c: CommandInteraction) -> Plan {
+    async fn command(self: &Arc<Self>, c: CommandInteraction) -> Plan {
         let root = &self.app.settings.command_root;
         if c.data.name != *root && c.data.name != manage_root(root) {
             return Plan::now(message_response(
@@ -169,13 +169,48 @@ impl Discord {
         let private = PRIVATE_ANSWERS.contains(&name);
         let actor = self.actor(c.member.as_deref(), &c.user);
         let inv = self.invocation(actor, c.channel_id.get(), c.id.get(), text, Source::Command);
-        self.deferred(inv, c.token, private)
+        self.answer(inv, c.token, private).await
     }
 
-    /// Defers (type 5, ephemeral when the answer is for one person), runs the invocation, and
+    /// Runs the invocation in its own task and waits for it up to `answer_within`: its outcome,
+    /// or the still-running task when the core is slower than that.
+    async fn race(self: &Arc<Self>, inv: Invocation) -> Result<Outcome, JoinHandle<Outcome>> {
+        let me = self.clone();
+        let mut work = tokio::spawn(async move { me.app.handle(inv).await });
+        match tokio::time::timeout(self.config.answer_within, &mut work).await {
+            Ok(done) => Ok(joined(done)),
+            Err(_) => Err(work),
+        }
+    }
+
+    /// A command or form: answered with the core's reply as the first response (type 4) when
+    /// it decides in time, else deferred.
+    async fn answer(self: &Arc<Self>, inv: Invocation, token: String, private: bool) -> Plan {
+        let out = match self.race(inv).await {
+            Ok(out) => out,
+            Err(work) => return self.deferred(work, token, private),
+        };
+        let posts = render::render(&out.reply);
+        // A refusal, and anything meant for one person, is seen by them alone.
+        let ephemeral = private || out.refused || out.reply.visibility == Visibility::Ephemeral;
+        let first = json!({"type": 4, "data": body_of(&posts[0], ephemeral)});
+        let rest = posts[1..].to_vec();
+        if rest.is_empty() {
+            return Plan::now(first);
+        }
+        let me = self.clone();
+        Plan {
+            first,
+            then: Some(Box::pin(async move {
+                me.followups(&token, &rest, ephemeral).await
+            })),
+        }
+    }
+
+    /// Defers (type 5, ephemeral when the answer is for one person), waits for the core, and
     /// edits the deferred response with the answer. A refusal under a public deferral replaces
     /// it with an ephemeral follow-up, so only the person sees it.
-    fn deferred(self: &Arc<Self>, inv: Invocation, token: String, private: bool) -> Plan {
+    fn deferred(self: &Arc<Self>, work: JoinHandle<Outcome>, token: String, private: bool) -> Plan {
         let first = if private {
             json!({"type": 5, "data": {"flags": EPHEMERAL}})
         } else {
@@ -183,7 +218,7 @@ impl Discord {
         };
         let me = self.clone();
         let then = Box::pin(async move {
-            let out = me.app.handle(inv).await;
+            let out = joined(work.await);
             let posts = render::render(&out.reply);
             if out.refused && !private {
                 me.patient("deleting the deferred response", true, || {
@@ -234,13 +269,13 @@ impl Discord {
         Plan::now(json!({"type": 8, "data": {"choices": choices}}))
     }
 
-    fn component(self: &Arc<Self>, c: ComponentInteraction) -> Plan {
+    async fn component(self: &Arc<Self>, c: ComponentInteraction) -> Plan {
         match custom_id::parse(&c.data.custom_id) {
             Some(CustomId::Form(command)) => match form_of(&command) {
                 Some(form) => Plan::now(modal_response(&command, &form)),
-                None => self.press(c, command),
+                None => self.press(c, command).await,
             },
-            Some(CustomId::Run(command)) => self.press(c, command),
+            Some(CustomId::Run(command)) => self.press(c, command).await,
             _ => Plan::now(message_response(
                 4,
                 "This button is out of date or not dunbot's; nothing was changed.",
@@ -248,10 +283,11 @@ impl Discord {
         }
     }
 
-    /// A button press: acknowledge without a visible reply (type 6), run the command as the
-    /// presser, then edit the message (its resolved line, without that entry's buttons) or
-    /// tell the presser alone why nothing happened.
-    fn press(self: &Arc<Self>, c: ComponentInteraction, command: String) -> Plan {
+    /// A button press, run as the presser. Decided in time: the pressed message updated at
+    /// once (type 7: its resolved line, without that entry's buttons), or a message (type 4)
+    /// that for a refusal only the presser sees. Slower: acknowledged without a visible reply
+    /// (type 6), then the same by edit or follow-up.
+    async fn press(self: &Arc<Self>, c: ComponentInteraction, command: String) -> Plan {
         let actor = self.actor(c.member.as_ref(), &c.user);
         let inv = self.invocation(
             actor,
@@ -260,9 +296,32 @@ impl Discord {
             command,
             Source::Button,
         );
+        let work = match self.race(inv).await {
+            Ok(out) => {
+                if let (false, Some(resolved)) = (out.refused, &out.resolved) {
+                    return Plan::now(json!({"type": 7, "data": resolved_edit(&c, resolved)}));
+                }
+                let posts = render::render(&out.reply);
+                let ephemeral = out.refused || out.reply.visibility == Visibility::Ephemeral;
+                let first = json!({"type": 4, "data": body_of(&posts[0], ephemeral)});
+                let rest = posts[1..].to_vec();
+                if rest.is_empty() {
+                    return Plan::now(first);
+                }
+                let me = self.clone();
+                let token = c.token.clone();
+                return Plan {
+                    first,
+                    then: Some(Box::pin(async move {
+                        me.followups(&token, &rest, ephemeral).await
+                    })),
+                };
+            }
+            Err(work) => work,
+        };
         let me = self.clone();
         let then = Box::pin(async move {
-            let out = me.app.handle(inv).await;
+            let out = joined(work.await);
             me.after_press(&c, out).await;
         });
         Plan {
@@ -290,7 +349,7 @@ impl Discord {
         self.followups(&c.token, &posts, ephemeral).await;
     }
 
-    fn modal(self: &Arc<Self>, m: ModalInteraction) -> Plan {
+    async fn modal(self: &Arc<Self>, m: ModalInteraction) -> Plan {
         let Some(CustomId::Modal(command)) = custom_id::parse(&m.data.custom_id) else {
             return Plan::now(message_response(
                 4,
@@ -325,7 +384,7 @@ impl Discord {
         let private = PRIVATE_ANSWERS.contains(&name);
         let actor = self.actor(m.member.as_ref(), &m.user);
         let inv = self.invocation(actor, m.channel_id.get(), m.id.get(), line, Source::Form);
-        self.deferred(inv, m.token, private)
+        self.answer(inv, m.token, private).await
     }
 
     /// Edits the deferred response. In HTTP mode the edit can overtake Discord's receipt of
@@ -340,10 +399,7 @@ impl Discord {
 
     async fn followups(&self, token: &str, posts: &[Post], ephemeral: bool) {
         for post in posts {
-            let mut body = serde_json::to_value(post).unwrap_or_default();
-            if ephemeral {
-                body["flags"] = json!(EPHEMERAL);
-            }
+            let body = body_of(post, ephemeral);
             self.patient("a follow-up message", true, || {
                 self.http.create_followup_message(token, &body, vec![])
             })
@@ -380,10 +436,79 @@ impl Discord {
     }
 }
 
+/// The name the server shows for the person: their nickname in this server, else their
+/// display name on Discord, else their username.
+pub fn display_name(member: Option<&Member>, user: &User) -> String {
+    let user = member.map(|m| &m.user).unwrap_or(user);
+    [
+        member.and_then(|m| m.nick.as_deref()),
+        user.global_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .find(|n| !n.is_empty())
+    .unwrap_or(&user.name)
+    .to_string()
+}
+
+/// A message body, with the flag that shows it to the recipient alone when `ephemeral`.
+fn body_of(post: &Post, ephemeral: bool) -> Value {
+    let mut body = serde_json::to_value(post).unwrap_or_default();
+    if ephemeral {
+        body["flags"] = json!(EPHEMERAL);
+    }
+    body
+}
+
+/// The core's outcome from its task; a task that panicked is answered like the core's own
+/// unexpected errors (nothing was changed: the transaction did not commit).
+fn joined(done: Result<Outcome, tokio::task::JoinError>) -> Outcome {
+    done.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "handling a Discord interaction failed");
+        Outcome {
+            reply: crate::message::Message::ephemeral(
+                "Something went wrong on our side. Nothing was changed: try again.",
+            ),
+            refused: true,
+            replayed: false,
+            resolved: None,
+        }
+    })
+}
+
 /// The HTTP status of a failed Discord call, if it got that far.
 pub fn status(e: &serenity::Error) -> Option<u16> {
     match e {
         serenity::Error::Http(h) => h.status_code().map(|s| s.as_u16()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(nick: Option<&str>, global_name: Option<&str>) -> Member {
+        serde_json::from_value(json!({
+            "user": {"id": "53908232506183680", "username": "mason", "discriminator": "0",
+                     "avatar": null, "global_name": global_name},
+            "roles": [], "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false,
+            "mute": false, "flags": 0, "pending": false, "nick": nick,
+            "guild_id": "290926798626357999",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn nick_wins_over_global_name_wins_over_username() {
+        let m = member(Some("Mase (AR)"), Some("Mason Lee"));
+        assert_eq!(display_name(Some(&m), &m.user), "Mase (AR)");
+        let m = member(None, Some("Mason Lee"));
+        assert_eq!(display_name(Some(&m), &m.user), "Mason Lee");
+        let m = member(Some(""), None);
+        assert_eq!(display_name(Some(&m), &m.user), "mason");
+        // In a DM there is no member: the user's own names.
+        assert_eq!(display_name(None, &m.user), "mason");
     }
 }

@@ -2,14 +2,14 @@
 //! options (accounts autocomplete from the ledger, offers are integers, choices are choices).
 //!
 //! Discord's `default_member_permissions` applies to a whole top-level command, not to one
-//! subcommand. So the subcommands marked `manager_only` are registered under a second command,
+//! subcommand. So the subcommands only managers and admins may run (`CommandSpec::for_managers`,
+//! from the roles in `commands/`) are registered under a second command,
 //! `/ar-manage`, carrying `default_member_permissions` = Manage Server: hidden from ordinary
 //! members by default, and a server admin can grant it to the manager role under Server
 //! Settings → Integrations. It is only a first layer: the core checks the presser's roles on
 //! every use, whichever command or button it came from.
-use super::interactions::manage_root;
 use super::render::truncate;
-use crate::commands::{CommandSpec, OptionKind, Registry};
+use crate::commands::{CommandSpec, OptionKind, Registry, manage_root};
 use serde_json::{Value, json};
 
 /// Discord's MANAGE_GUILD permission bit, as the string Discord expects.
@@ -18,7 +18,7 @@ pub const MANAGER_PERMISSIONS: &str = "32";
 /// The commands to bulk-overwrite (guild or global): `/ar` and `/ar-manage`.
 pub fn commands(registry: &Registry, root: &str) -> Vec<Value> {
     let (manager, everyone): (Vec<&CommandSpec>, Vec<&CommandSpec>) =
-        registry.commands.iter().partition(|c| c.manager_only);
+        registry.commands.iter().partition(|c| c.for_managers());
     let mut out = vec![json!({
         "name": root, "type": 1, "dm_permission": false,
         "description": "Accounts receivable: reminders, promises, flags, offers, the digest",
@@ -78,6 +78,7 @@ fn subcommand(spec: &CommandSpec) -> Value {
 mod tests {
     use super::*;
     use crate::commands::registry;
+    use crate::domain::roles::Role;
 
     #[test]
     fn every_command_is_registered_once_with_typed_options() {
@@ -128,6 +129,26 @@ mod tests {
                 .iter()
                 .any(|o| o["name"] == "force" && o["type"] == 5)
         );
+        // The split follows who may run each command, over the whole registry.
+        for spec in &registry().commands {
+            let under_manage = manager.contains(&spec.name);
+            assert_eq!(under_manage, spec.for_managers(), "{}", spec.name);
+            assert_eq!(
+                everyone.contains(&spec.name),
+                !under_manage,
+                "{}",
+                spec.name
+            );
+            let managers_only = !spec.anyone
+                && spec
+                    .roles
+                    .iter()
+                    .all(|r| matches!(r, Role::Manager | Role::Admin));
+            assert_eq!(under_manage, managers_only, "{}", spec.name);
+        }
+        for name in ["unflag", "settle", "refer", "role"] {
+            assert!(manager.contains(&name.to_string()), "{name}");
+        }
         for c in &cmds {
             for s in c["options"].as_array().unwrap() {
                 assert!(s["description"].as_str().unwrap().chars().count() <= 100);

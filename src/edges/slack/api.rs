@@ -160,6 +160,18 @@ impl SlackApi {
         Ok(())
     }
 
+    /// `users.info`: the person behind a member id (needs the `users:read` scope).
+    pub async fn user(&self, user_id: &str) -> Result<SlackUser, CallError> {
+        let req = SlackApiUsersInfoRequest::new(user_id.into());
+        let res = self
+            .client
+            .open_session(&self.token)
+            .users_info(&req)
+            .await
+            .map_err(classify)?;
+        Ok(res.user)
+    }
+
     /// `views.open` with the trigger of the button press (valid for three seconds).
     pub async fn open_view(&self, trigger_id: &str, view: &Value) -> Result<(), CallError> {
         let view: SlackView = serde_json::from_value(view.clone())

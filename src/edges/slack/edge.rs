@@ -5,6 +5,7 @@
 use super::api::SlackApi;
 use super::blocks::{self, FORM, Post};
 use super::config::SlackConfig;
+use super::names::Names;
 use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
 use crate::message::{Message, Visibility};
 use crate::store;
@@ -21,6 +22,8 @@ pub struct SlackEdge {
     /// Work after the ack runs at most this many at a time: a burst waits here, in order,
     /// instead of timing out on the database pool.
     pub work: Arc<tokio::sync::Semaphore>,
+    /// People's names by member id, from `users.info`.
+    pub names: Names,
 }
 
 /// Jobs after the ack at once: below the pool's connections, leaving room for the rest.
@@ -42,7 +45,20 @@ impl SlackEdge {
             api,
             clock: system_clock,
             work: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_JOBS)),
+            names: Names::default(),
         })
+    }
+
+    /// The person acting, named as the workspace shows them (see `names`).
+    async fn actor(&self, user_id: &str, given: Option<&str>) -> Actor {
+        let name = self.names.resolve(self.api.as_ref(), user_id, given).await;
+        Actor {
+            platform: Platform::Slack,
+            user_id: user_id.to_string(),
+            name,
+            roles: vec![],
+            agency: None,
+        }
     }
 
     /// Runs `job` after the ack, in turn with the others.
@@ -109,19 +125,6 @@ impl SlashCommand {
     }
 }
 
-fn actor(user_id: &str, name: Option<&str>) -> Actor {
-    Actor {
-        platform: Platform::Slack,
-        user_id: user_id.to_string(),
-        name: name
-            .filter(|n| !n.is_empty())
-            .unwrap_or(user_id)
-            .to_string(),
-        roles: vec![],
-        agency: None,
-    }
-}
-
 fn invocation(
     now: chrono::DateTime<chrono::Utc>,
     actor: Actor,
@@ -160,7 +163,7 @@ fn first(msg: &Message) -> Post {
 pub async fn run_command(edge: &SlackEdge, cmd: SlashCommand) -> Outcome {
     let inv = invocation(
         edge.app.now(),
-        actor(&cmd.user_id, cmd.user_name.as_deref()),
+        edge.actor(&cmd.user_id, cmd.user_name.as_deref()).await,
         &cmd.channel_id,
         cmd.request_id(),
         &cmd.text,
@@ -256,7 +259,7 @@ pub async fn run_block_action(edge: &SlackEdge, payload: Value) -> Option<Outcom
     let request_id = format!("slack:btn:{message_ts}:{action_id}:{user_id}");
     let inv = invocation(
         edge.app.now(),
-        actor(&user_id, user_name.as_deref()),
+        edge.actor(&user_id, user_name.as_deref()).await,
         &channel_id,
         request_id,
         &command,
@@ -331,7 +334,7 @@ pub async fn run_view_submission(edge: &SlackEdge, payload: Value) -> Value {
     );
     let inv = invocation(
         edge.app.now(),
-        actor(&user_id, user_name.as_deref()),
+        edge.actor(&user_id, user_name.as_deref()).await,
         &channel_id,
         request_id,
         &line,
@@ -423,7 +426,7 @@ pub async fn run_event(edge: &SlackEdge, envelope: Value) -> Option<Outcome> {
     let channel = event["channel"].as_str()?;
     let inv = invocation(
         edge.app.now(),
-        actor(user, None),
+        edge.actor(user, None).await,
         channel,
         format!("slack:event:{event_id}"),
         line,

@@ -11,6 +11,7 @@ pub const BOT_SCOPES: &[&str] = &[
     "chat:write",
     "chat:write.public",
     "app_mentions:read",
+    "users:read",
 ];
 
 /// The manifest for `/root`. With `public_url` the app uses HTTP request URLs on that host

@@ -7,6 +7,7 @@ pub mod config;
 pub mod deliver;
 pub mod edge;
 pub mod manifest;
+pub mod names;
 pub mod routes;
 pub mod socket;
 pub mod verify;
