@@ -150,6 +150,24 @@ impl App {
         }
     }
 
+    /// Accounts matching `typed` for a person's autocomplete: the same scope as their commands,
+    /// so an agency is offered only the accounts referred to it.
+    pub async fn account_choices(
+        &self,
+        actor: &Actor,
+        typed: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>> {
+        let mut conn = self.store.pool.acquire().await?;
+        let (granted, granted_agency) =
+            store::people::roles_of(&mut conn, actor.platform.key(), &actor.user_id).await?;
+        let mut roles = actor.roles.clone();
+        roles.extend(granted);
+        let agency = actor.agency.clone().or(granted_agency);
+        let scope = context::account_scope(&roles, agency.as_deref());
+        Ok(store::ledger::search_accounts(&mut conn, typed, limit, scope).await?)
+    }
+
     /// Records the refusal (once per request id) and tells the person, only them.
     async fn refuse(
         &self,
