@@ -38,6 +38,13 @@ pub fn tokenize(line: &str) -> Result<Vec<String>, String> {
 /// Parses a line; `root` is the top-level command name (`ar`), optional in the line, as is a
 /// leading `/`. Errors are the text to show the person.
 pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parsed<'a>, String> {
+    if let Some(c) = line.chars().find(|c| is_forbidden_control(*c)) {
+        return Err(format!(
+            "Your command contains an invisible control character (U+{:04X}), often left by \
+             copying from another program; nothing was changed. Retype the command, e.g. `/{root} help`.",
+            c as u32
+        ));
+    }
     let mut words = tokenize(line.trim())?;
     if let Some(first) = words.first() {
         let bare = first.trim_start_matches('/');
@@ -146,6 +153,12 @@ pub fn parse_line<'a>(reg: &'a Registry, root: &str, line: &str) -> Result<Parse
     Ok(Parsed { spec, args, flags })
 }
 
+/// Control characters other than tab and line breaks (which read as spaces): they cannot be
+/// stored (Postgres refuses NUL in text) and nobody types them on purpose.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 fn usage_error(spec: &CommandSpec, root: &str, problem: &str) -> String {
     format!(
         "{problem}\nUsage: `{}`  e.g. `/{root} {}`",
@@ -211,5 +224,14 @@ mod tests {
         );
         assert!(parse("ar \"unclosed").unwrap_err().contains("quote"));
         assert!(parse("  ").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_how_to_retype() {
+        for line in ["ar account ACME\u{0}-001", "ar flag ACME-001 late\u{7}", "\u{1b}[31mar help"] {
+            let e = parse(line).unwrap_err();
+            assert!(e.contains("control character") && e.contains("Retype"), "{e}");
+        }
+        assert!(parse("ar flag ACME-001 \"late\npayer\"\t").is_ok());
     }
 }
