@@ -69,7 +69,9 @@ impl App {
 
     async fn try_handle(&self, inv: &Invocation) -> Result<Outcome> {
         let mut conn = self.store.pool.acquire().await?;
-        if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await? {
+        if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await?
+            && !is_view(&prev)
+        {
             return Ok(replay(prev));
         }
         let root = &self.settings.command_root;
@@ -103,6 +105,33 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         match dispatch(&ctx, &mut tx, &parsed).await {
+            Ok(done) if parsed.spec.read_only => {
+                // A view changes nothing: record who looked at what, not the reply (tens of
+                // kB for a digest); a retry with the same request id is answered afresh.
+                let action = actions::NewAction {
+                    at: inv.now,
+                    actor_platform: inv.actor.platform.key().into(),
+                    actor_id: inv.actor.user_id.clone(),
+                    actor_name: inv.actor.name.clone(),
+                    channel: inv.channel.clone(),
+                    kind: parsed.spec.name.clone(),
+                    subject: done.subject.clone(),
+                    outcome: "ok",
+                    details: json!({
+                        "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
+                        "viewed": true,
+                    }),
+                    idempotency_key: Some(inv.request_id.clone()),
+                };
+                actions::insert_if_new(&mut tx, &action).await?;
+                tx.commit().await?;
+                Ok(Outcome {
+                    reply: done.reply,
+                    refused: false,
+                    replayed: false,
+                    resolved: None,
+                })
+            }
             Ok(done) => {
                 let action = actions::NewAction {
                     at: inv.now,
@@ -114,7 +143,7 @@ impl App {
                     subject: done.subject.clone(),
                     outcome: "ok",
                     details: json!({
-                        "command": inv.text, "source": inv.source, "as_of": ctx.today,
+                        "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
                         "facts": done.details, "reply": done.reply, "resolved": done.resolved,
                     }),
                     idempotency_key: Some(inv.request_id.clone()),
@@ -187,7 +216,7 @@ impl App {
             kind: kind.into(),
             subject,
             outcome: "refused",
-            details: json!({ "command": inv.text, "source": inv.source, "reason": reply.text, "reply": reply }),
+            details: json!({ "command": storable(&inv.text), "source": inv.source, "reason": reply.text, "reply": reply }),
             idempotency_key: Some(inv.request_id.clone()),
         };
         if actions::insert_if_new(conn, &action).await?.is_none() {
@@ -230,6 +259,25 @@ fn permission_message(parsed: &Parsed<'_>, roles: &[Role], root: &str) -> String
         parsed.spec.name,
         need.first().copied().unwrap_or("manager")
     )
+}
+
+/// The typed line as the log can hold it: Postgres refuses NUL in text, so control characters
+/// (which the parser refuses anyway) are shown as U+FFFD.
+fn storable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if crate::commands::is_forbidden_control(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A view's light row: it holds no reply to replay, so the request is answered again.
+fn is_view(prev: &actions::ActionRow) -> bool {
+    prev.outcome == "ok" && prev.details["viewed"] == json!(true)
 }
 
 fn replay(prev: actions::ActionRow) -> Outcome {

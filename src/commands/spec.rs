@@ -55,6 +55,10 @@ pub struct CommandSpec {
     /// Hidden from non-managers on platforms that support default permissions.
     #[serde(default)]
     pub manager_only: bool,
+    /// Changes nothing (a view): its action row records who viewed what, not the whole reply,
+    /// and a retried request is simply answered again.
+    #[serde(default)]
+    pub read_only: bool,
     pub example: String,
     #[serde(default)]
     pub options: Vec<OptionSpec>,
