@@ -298,3 +298,216 @@ async fn discord_autocomplete_offers_an_agency_only_its_own_accounts() {
         ["LONE-001", "REFB-001"]
     );
 }
+
+/// Counts of every table a command may change.
+async fn state(app: &App) -> Vec<i64> {
+    let mut v = Vec::new();
+    for t in [
+        "promises",
+        "flags",
+        "disputes",
+        "referrals",
+        "offers",
+        "reminders",
+        "outbox",
+        "people",
+    ] {
+        v.push(count(app, t).await);
+    }
+    v
+}
+
+/// Refused with every one of `expect` in the answer, and nothing written but the refusal.
+async fn refused(app: &App, who: &Actor, text: &str, expect: &[&str]) -> Outcome {
+    let before = state(app).await;
+    let out = say(app, who, text).await;
+    assert!(out.refused, "{text:?} should be refused: {}", out.reply.text);
+    for e in expect {
+        assert!(out.reply.text.contains(e), "{text:?}: lacks {e:?}: {}", out.reply.text);
+    }
+    assert_eq!(state(app).await, before, "{text:?} changed something");
+    out
+}
+
+#[tokio::test]
+async fn referring_an_account_with_nothing_overdue_needs_force() {
+    let (app, _db) = ready().await;
+    let boss = person("priya", Role::Manager);
+    refused(
+        &app,
+        &boss,
+        "refer NEW-001 Northwind Recovery",
+        &[
+            "NEW-001 has nothing overdue",
+            "2026-12-15",
+            "refer NEW-001 'Northwind Recovery' --force",
+        ],
+    )
+    .await;
+    let out = say(&app, &boss, "refer NEW-001 'Northwind Recovery' --force").await;
+    assert!(!out.refused, "{}", out.reply.text);
+    assert!(
+        out.reply.text.contains("1 invoice, USD 300.00") && out.reply.text.contains("--force"),
+        "{}",
+        out.reply.text
+    );
+    // Something overdue refers without --force (as in setup), and says what moved.
+    let out = say(&app, &boss, "refer LONE-001 'Northwind Recovery'").await;
+    assert!(
+        !out.refused && out.reply.text.contains("1 invoice, USD 600.00."),
+        "{}",
+        out.reply.text
+    );
+}
+
+#[tokio::test]
+async fn the_card_and_the_digest_agree_on_a_referred_accounts_stage_and_buttons() {
+    let (app, _db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    let card = say(&app, &maria, "account NORTH-001").await;
+    let fields = shown(&card);
+    assert!(
+        fields.contains(r#"["Stage","Agency referral"]"#),
+        "{fields}"
+    );
+    // No "Send reminder" where `ar remind` refuses (with an agency), on the card or the digest.
+    assert!(!fields.contains("remind NORTH-001"), "{fields}");
+    refused(&app, &maria, "remind NORTH-001", &["with a collection agency"]).await;
+    let digest = say(&app, &maria, "digest").await;
+    let text = shown(&digest);
+    assert!(!text.contains("remind NORTH-001"), "{text}");
+    assert!(text.contains("promise NORTH-001"), "{text}");
+    let line = digest
+        .reply
+        .blocks
+        .iter()
+        .find_map(|b| match b {
+            dunbot::chat::Block::Item { text, .. } if text.contains("NORTH-001") => Some(text),
+            _ => None,
+        })
+        .unwrap();
+    assert!(line.contains("stage: Agency referral"), "{line}");
+    // Each account once; counts in the right number.
+    assert_eq!(text.matches("*LONE-001*").count(), 1, "{text}");
+    assert!(!text.contains("(1 accounts)") && !text.contains(" 1 accounts"), "{text}");
+    // A do-not-contact account still has no reminder button; a collector may remind others.
+    assert!(!text.contains("remind QUIET-001") && text.contains("remind LONE-001"));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_in_plain_words_and_writes_nothing() {
+    let (app, _db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    for amount in ["ten", "abc"] {
+        refused(
+            &app,
+            &maria,
+            &format!("promise ACME-001 {amount} fri"),
+            &[&format!("\"{amount}\" is not an amount"), "1250.00"],
+        )
+        .await;
+    }
+    // Control characters: refused before anything is written; the log keeps a readable row.
+    for line in ["flag ACME-001 late\u{0}payer", "promise ACME-001 100\u{7} fri"] {
+        let out = refused(&app, &maria, line, &["control character", "Retype"]).await;
+        assert!(!out.reply.text.contains('\u{0}'));
+    }
+    let logged: String = sqlx::query_scalar(
+        "SELECT details->>'command' FROM actions WHERE details->>'command' LIKE 'flag ACME-001 late%'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, "flag ACME-001 late\u{FFFD}payer");
+    // The cooldown says when in words people use.
+    assert!(!say(&app, &maria, "remind LONE-001").await.refused);
+    refused(&app, &maria, "remind LONE-001", &["(earlier today)", "--force"]).await;
+    let tomorrow = today() + chrono::Days::new(1);
+    let out = run_as(&app, &maria, "cool-2", "remind LONE-001", tomorrow).await;
+    assert!(out.refused && out.reply.text.contains("(yesterday)"), "{}", out.reply.text);
+}
+
+#[tokio::test]
+async fn a_control_character_from_slack_is_refused_in_words() {
+    let bot = bot().await;
+    bot.command("UCOLL", "flag ACME-001 late\u{0}payer", "nul").await;
+    bot.fake
+        .wait_until("the refusal", |f| !f.calls("response:nul").is_empty())
+        .await;
+    let reply = &bot.fake.calls("response:nul")[0].body;
+    assert_eq!(reply["response_type"], "ephemeral");
+    let text = reply["text"].as_str().unwrap();
+    assert!(text.contains("control character"), "{text}");
+    assert_eq!(count(&bot.app, "flags").await, 0);
+}
+
+#[tokio::test]
+async fn a_reminder_says_it_was_queued_and_when_it_goes_out() {
+    let (app, _db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    // 10:00 UTC is 05:00 in New York: outside ACME's send window, and no SMTP here.
+    let out = say(&app, &maria, "remind ACME-001").await;
+    let line = out.resolved.clone().unwrap();
+    assert!(
+        line.starts_with("Friendly reminder queued by maria")
+            && line.contains("will go out Mon 2026-11-23 09:00 EST")
+            && line.contains("once email is set up"),
+        "{line}"
+    );
+    assert!(!line.contains("sent"), "{line}");
+    assert!(out.reply.text.contains("will go out Mon 2026-11-23 09:00 EST"));
+    // With email configured and inside the window it goes out in a moment.
+    let configured = App::new(
+        dunbot::config::Settings {
+            mail_configured: true,
+            ..settings()
+        },
+        app.store.clone(),
+    );
+    let out = say(&configured, &maria, "remind LONE-001").await;
+    let line = out.resolved.unwrap();
+    assert!(line.contains("queued by maria") && line.contains("goes out in a moment"), "{line}");
+}
+
+#[tokio::test]
+async fn views_are_logged_lightly_and_a_retry_is_answered_again() {
+    let (app, _db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    let first = run_as(&app, &maria, "view-1", "digest", today()).await;
+    assert!(!first.refused && first.reply.text.contains("Collections digest"));
+    let (kind, size, viewed, has_reply): (String, i32, bool, bool) = sqlx::query_as(
+        "SELECT kind, length(details::text), (details->>'viewed')::bool, details ? 'reply'
+           FROM actions WHERE idempotency_key = 'view-1'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!((kind.as_str(), viewed, has_reply), ("digest", true, false));
+    assert!(size < 300, "the row holds {size} bytes");
+    // The same request again (a platform retry) is answered afresh, and logged once.
+    let again = run_as(&app, &maria, "view-1", "digest", today()).await;
+    assert_eq!(again.reply, first.reply);
+    assert!(!again.refused);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM actions WHERE idempotency_key = 'view-1'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    // The card records which account was viewed; a change keeps its full reply for replay.
+    run_as(&app, &maria, "view-2", "account ACME-001", today()).await;
+    let subject: Option<String> =
+        sqlx::query_scalar("SELECT subject FROM actions WHERE idempotency_key = 'view-2'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+    assert_eq!(subject.as_deref(), Some("ACME-001"));
+    run_as(&app, &maria, "change-1", "flag ACME-001 no answer", today()).await;
+    let has_reply: bool =
+        sqlx::query_scalar("SELECT details ? 'reply' FROM actions WHERE idempotency_key = 'change-1'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+    assert!(has_reply);
+    let replayed = run_as(&app, &maria, "change-1", "flag ACME-001 no answer", today()).await;
+    assert!(replayed.replayed);
+}
