@@ -88,8 +88,11 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         Message::channel(text.clone()),
     )
     .await?;
-    Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
-        .with_details(json!({"referral_id": referral_id, "agency": agency.name, "forced": !overdue})))
+    Ok(
+        Done::new(Message::channel(text), Some(acc.code.clone())).with_details(
+            json!({"referral_id": referral_id, "agency": agency.name, "forced": !overdue}),
+        ),
+    )
 }
 
 pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {

@@ -3,13 +3,13 @@ use super::Platform;
 use super::{Ctx, Done, Fail, args};
 use crate::chat::Message;
 use crate::commands::Parsed;
-use crate::domain::money::Money;
-use crate::domain::policy::Stage;
-use crate::refuse;
 use crate::digest::promise_pause;
 use crate::domain::dates::{days_ago, days_since};
+use crate::domain::money::Money;
 use crate::domain::policy::Pause;
+use crate::domain::policy::Stage;
 use crate::domain::reminder::{NoReminder, ReminderFacts, reminder_refusal};
+use crate::refuse;
 use crate::store::{collections, ledger, outbox, snapshot};
 use chrono_tz::Tz;
 use serde_json::json;
@@ -182,7 +182,8 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
 /// When a queued reminder leaves: within moments, at the next opening of the customer's send
 /// window, or once a replica has email configured.
 fn when_it_goes(ctx: &Ctx<'_>, opens: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
-    let setup = "email is set up (SMTP_URL and DUNBOT_MAIL_FROM); until then it waits in the outbox";
+    let setup =
+        "email is set up (SMTP_URL and DUNBOT_MAIL_FROM); until then it waits in the outbox";
     let at = format!(
         "{} ({})",
         opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
@@ -217,4 +218,3 @@ fn capitalise(s: &str) -> String {
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
 }
-

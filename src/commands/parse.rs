@@ -228,9 +228,16 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused_with_how_to_retype() {
-        for line in ["ar account ACME\u{0}-001", "ar flag ACME-001 late\u{7}", "\u{1b}[31mar help"] {
+        for line in [
+            "ar account ACME\u{0}-001",
+            "ar flag ACME-001 late\u{7}",
+            "\u{1b}[31mar help",
+        ] {
             let e = parse(line).unwrap_err();
-            assert!(e.contains("control character") && e.contains("Retype"), "{e}");
+            assert!(
+                e.contains("control character") && e.contains("Retype"),
+                "{e}"
+            );
         }
         assert!(parse("ar flag ACME-001 \"late\npayer\"\t").is_ok());
     }

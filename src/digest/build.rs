@@ -202,7 +202,10 @@ pub fn build(
         .accounts
         .iter()
         .map(|a| {
-            let promises = by_account.get(&a.id).map(Vec::as_slice).unwrap_or(no_promises);
+            let promises = by_account
+                .get(&a.id)
+                .map(Vec::as_slice)
+                .unwrap_or(no_promises);
             (
                 a,
                 assess(a, promises, s, as_of),
@@ -441,11 +444,19 @@ mod tests {
             .collect();
         assert_eq!(escalated, ["LATE-130", "LATE-100"]);
         // The 90+ bucket still sums and counts all three, but lists none: all are above.
-        let over90 = d.overdue.iter().find(|g| g.bucket == Bucket::Over90).unwrap();
+        let over90 = d
+            .overdue
+            .iter()
+            .find(|g| g.bucket == Bucket::Over90)
+            .unwrap();
         assert_eq!(over90.count, 3);
         assert_eq!(over90.totals, vec![Money::new(300_000, Currency::USD)]);
         assert_eq!(over90.accounts.total(), 0);
-        assert_eq!(over90.ranked.total(), 3, "the aging report sees every account");
+        assert_eq!(
+            over90.ranked.total(),
+            3,
+            "the aging report sees every account"
+        );
         let young = d
             .overdue
             .iter()

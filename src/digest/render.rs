@@ -1,9 +1,9 @@
 //! The digest as a neutral message: a header, totals, then sections of entries with buttons.
 use super::build::{AccountLine, Digest, LineActions, money};
-use crate::domain::dates::count_of;
 use crate::chat::forms::button;
 use crate::chat::{Block, Button, ButtonStyle, Message, Visibility};
 use crate::domain::aging::Bucket;
+use crate::domain::dates::count_of;
 use crate::domain::money::Money;
 use crate::domain::policy::{Pause, Stage};
 

@@ -32,7 +32,10 @@ pub enum NoReminder {
 impl NoReminder {
     /// `--force` sends anyway.
     pub fn forcible(&self) -> bool {
-        matches!(self, NoReminder::Promised { .. } | NoReminder::TooSoon { .. })
+        matches!(
+            self,
+            NoReminder::Promised { .. } | NoReminder::TooSoon { .. }
+        )
     }
 }
 
@@ -84,17 +87,26 @@ mod tests {
             do_not_contact: true,
             ..open()
         };
-        assert_eq!(reminder_refusal(&dnc, 3, true), Some(NoReminder::DoNotContact));
+        assert_eq!(
+            reminder_refusal(&dnc, 3, true),
+            Some(NoReminder::DoNotContact)
+        );
         let agency = ReminderFacts {
             with_agency: true,
             ..open()
         };
-        assert_eq!(reminder_refusal(&agency, 3, true), Some(NoReminder::WithAgency));
+        assert_eq!(
+            reminder_refusal(&agency, 3, true),
+            Some(NoReminder::WithAgency)
+        );
         let disputed = ReminderFacts {
             disputed_invoices: true,
             ..ReminderFacts::default()
         };
-        assert_eq!(reminder_refusal(&disputed, 3, true), Some(NoReminder::AllDisputed));
+        assert_eq!(
+            reminder_refusal(&disputed, 3, true),
+            Some(NoReminder::AllDisputed)
+        );
         assert_eq!(
             reminder_refusal(&ReminderFacts::default(), 3, true),
             Some(NoReminder::NothingOpen)

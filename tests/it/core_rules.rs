@@ -99,7 +99,14 @@ fn assert_no_leak(what: &str, text: &str) {
 }
 
 async fn say(app: &App, who: &Actor, text: &str) -> Outcome {
-    run_as(app, who, &format!("t-{}", uuid::Uuid::new_v4()), text, today()).await
+    run_as(
+        app,
+        who,
+        &format!("t-{}", uuid::Uuid::new_v4()),
+        text,
+        today(),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -133,7 +140,11 @@ async fn an_agency_sees_only_the_accounts_referred_to_it_through_the_core() {
         "acount REFB-001",
     ] {
         let out = say(&app, &north, line).await;
-        assert!(out.refused || line.starts_with("help"), "{line}: {}", out.reply.text);
+        assert!(
+            out.refused || line.starts_with("help"),
+            "{line}: {}",
+            out.reply.text
+        );
         assert_no_leak(line, &shown(&out));
     }
     // An account referred elsewhere, or to no one, reads exactly as one that does not exist.
@@ -150,12 +161,20 @@ async fn an_agency_sees_only_the_accounts_referred_to_it_through_the_core() {
     assert!(!out.refused && shown(&out).contains("Northside Traders"));
     assert_no_leak("their card", &shown(&out));
     let out = say(&app, &north, "account NORT").await;
-    assert!(out.reply.text.contains("Did you mean NORTH-001 (Northside Traders)?"));
+    assert!(
+        out.reply
+            .text
+            .contains("Did you mean NORTH-001 (Northside Traders)?")
+    );
     // The other agency sees its own, and not Northwind's.
     let south = agent("sol", "Southpaw Collections");
     assert!(!say(&app, &south, "account REFB-001").await.refused);
     let out = say(&app, &south, "account NORTH").await;
-    assert!(out.refused && !shown(&out).contains("NORTH-001"), "{}", out.reply.text);
+    assert!(
+        out.refused && !shown(&out).contains("NORTH-001"),
+        "{}",
+        out.reply.text
+    );
     // Staff still get suggestions from the whole book.
     let out = say(&app, &person("maria", Role::Collector), "account REFB-00").await;
     assert!(out.reply.text.contains("REFB-001 (Secretive Holdings)"));
@@ -189,13 +208,21 @@ async fn an_agency_in_slack_gets_no_suggestion_from_the_customer_book() {
     }
     {
         let mut conn = bot.app.store.pool.acquire().await.unwrap();
-        let north: i64 = sqlx::query_scalar("SELECT id FROM agencies WHERE name = 'Northwind Recovery'")
-            .fetch_one(&mut *conn)
-            .await
-            .unwrap();
-        dunbot::store::people::grant(&mut conn, "slack", "UAGENT", Role::Agency, Some(north), "test")
-            .await
-            .unwrap();
+        let north: i64 =
+            sqlx::query_scalar("SELECT id FROM agencies WHERE name = 'Northwind Recovery'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        dunbot::store::people::grant(
+            &mut conn,
+            "slack",
+            "UAGENT",
+            Role::Agency,
+            Some(north),
+            "test",
+        )
+        .await
+        .unwrap();
     }
     for (rid, text) in [
         ("a1", "account REFB-00"),
@@ -206,9 +233,13 @@ async fn an_agency_in_slack_gets_no_suggestion_from_the_customer_book() {
     ] {
         bot.command("UAGENT", text, rid).await;
         bot.fake
-            .wait_until("the answer", |f| !f.calls(&format!("response:{rid}")).is_empty())
+            .wait_until("the answer", |f| {
+                !f.calls(&format!("response:{rid}")).is_empty()
+            })
             .await;
-        let reply = bot.fake.calls(&format!("response:{rid}"))[0].body.to_string();
+        let reply = bot.fake.calls(&format!("response:{rid}"))[0]
+            .body
+            .to_string();
         assert_no_leak(text, &reply);
         if rid == "a5" {
             assert!(reply.contains("Northside Traders"), "{reply}");
@@ -264,7 +295,9 @@ async fn discord_autocomplete_offers_an_agency_only_its_own_accounts() {
     let ask = |id: u64, who: Value, typed: &str| {
         let body = autocomplete(id, who, typed).to_string();
         let ts = now.timestamp().to_string();
-        let sig = hex(&key.sign(&[ts.as_bytes(), body.as_bytes()].concat()).to_bytes());
+        let sig = hex(&key
+            .sign(&[ts.as_bytes(), body.as_bytes()].concat())
+            .to_bytes());
         let router = router.clone();
         async move {
             let res = router
@@ -279,7 +312,9 @@ async fn discord_autocomplete_offers_an_agency_only_its_own_accounts() {
                 .await
                 .unwrap();
             assert_eq!(res.status(), 200);
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
             serde_json::from_slice::<Value>(&bytes).unwrap()
         }
     };
@@ -321,9 +356,17 @@ async fn state(app: &App) -> Vec<i64> {
 async fn refused(app: &App, who: &Actor, text: &str, expect: &[&str]) -> Outcome {
     let before = state(app).await;
     let out = say(app, who, text).await;
-    assert!(out.refused, "{text:?} should be refused: {}", out.reply.text);
+    assert!(
+        out.refused,
+        "{text:?} should be refused: {}",
+        out.reply.text
+    );
     for e in expect {
-        assert!(out.reply.text.contains(e), "{text:?}: lacks {e:?}: {}", out.reply.text);
+        assert!(
+            out.reply.text.contains(e),
+            "{text:?}: lacks {e:?}: {}",
+            out.reply.text
+        );
     }
     assert_eq!(state(app).await, before, "{text:?} changed something");
     out
@@ -372,7 +415,13 @@ async fn the_card_and_the_digest_agree_on_a_referred_accounts_stage_and_buttons(
     );
     // No "Send reminder" where `ar remind` refuses (with an agency), on the card or the digest.
     assert!(!fields.contains("remind NORTH-001"), "{fields}");
-    refused(&app, &maria, "remind NORTH-001", &["with a collection agency"]).await;
+    refused(
+        &app,
+        &maria,
+        "remind NORTH-001",
+        &["with a collection agency"],
+    )
+    .await;
     let digest = say(&app, &maria, "digest").await;
     let text = shown(&digest);
     assert!(!text.contains("remind NORTH-001"), "{text}");
@@ -389,7 +438,10 @@ async fn the_card_and_the_digest_agree_on_a_referred_accounts_stage_and_buttons(
     assert!(line.contains("stage: Agency referral"), "{line}");
     // Each account once; counts in the right number.
     assert_eq!(text.matches("*LONE-001*").count(), 1, "{text}");
-    assert!(!text.contains("(1 accounts)") && !text.contains(" 1 accounts"), "{text}");
+    assert!(
+        !text.contains("(1 accounts)") && !text.contains(" 1 accounts"),
+        "{text}"
+    );
     // A do-not-contact account still has no reminder button; a collector may remind others.
     assert!(!text.contains("remind QUIET-001") && text.contains("remind LONE-001"));
 }
@@ -408,7 +460,10 @@ async fn bad_input_is_refused_in_plain_words_and_writes_nothing() {
         .await;
     }
     // Control characters: refused before anything is written; the log keeps a readable row.
-    for line in ["flag ACME-001 late\u{0}payer", "promise ACME-001 100\u{7} fri"] {
+    for line in [
+        "flag ACME-001 late\u{0}payer",
+        "promise ACME-001 100\u{7} fri",
+    ] {
         let out = refused(&app, &maria, line, &["control character", "Retype"]).await;
         assert!(!out.reply.text.contains('\u{0}'));
     }
@@ -421,16 +476,27 @@ async fn bad_input_is_refused_in_plain_words_and_writes_nothing() {
     assert_eq!(logged, "flag ACME-001 late\u{FFFD}payer");
     // The cooldown says when in words people use.
     assert!(!say(&app, &maria, "remind LONE-001").await.refused);
-    refused(&app, &maria, "remind LONE-001", &["(earlier today)", "--force"]).await;
+    refused(
+        &app,
+        &maria,
+        "remind LONE-001",
+        &["(earlier today)", "--force"],
+    )
+    .await;
     let tomorrow = today() + chrono::Days::new(1);
     let out = run_as(&app, &maria, "cool-2", "remind LONE-001", tomorrow).await;
-    assert!(out.refused && out.reply.text.contains("(yesterday)"), "{}", out.reply.text);
+    assert!(
+        out.refused && out.reply.text.contains("(yesterday)"),
+        "{}",
+        out.reply.text
+    );
 }
 
 #[tokio::test]
 async fn a_control_character_from_slack_is_refused_in_words() {
     let bot = bot().await;
-    bot.command("UCOLL", "flag ACME-001 late\u{0}payer", "nul").await;
+    bot.command("UCOLL", "flag ACME-001 late\u{0}payer", "nul")
+        .await;
     bot.fake
         .wait_until("the refusal", |f| !f.calls("response:nul").is_empty())
         .await;
@@ -455,7 +521,11 @@ async fn a_reminder_says_it_was_queued_and_when_it_goes_out() {
         "{line}"
     );
     assert!(!line.contains("sent"), "{line}");
-    assert!(out.reply.text.contains("will go out Mon 2026-11-23 09:00 EST"));
+    assert!(
+        out.reply
+            .text
+            .contains("will go out Mon 2026-11-23 09:00 EST")
+    );
     // With email configured and inside the window it goes out in a moment.
     let configured = App::new(
         dunbot::config::Settings {
@@ -466,7 +536,10 @@ async fn a_reminder_says_it_was_queued_and_when_it_goes_out() {
     );
     let out = say(&configured, &maria, "remind LONE-001").await;
     let line = out.resolved.unwrap();
-    assert!(line.contains("queued by maria") && line.contains("goes out in a moment"), "{line}");
+    assert!(
+        line.contains("queued by maria") && line.contains("goes out in a moment"),
+        "{line}"
+    );
 }
 
 #[tokio::test]
@@ -488,10 +561,11 @@ async fn views_are_logged_lightly_and_a_retry_is_answered_again() {
     let again = run_as(&app, &maria, "view-1", "digest", today()).await;
     assert_eq!(again.reply, first.reply);
     assert!(!again.refused);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM actions WHERE idempotency_key = 'view-1'")
-        .fetch_one(&app.store.pool)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM actions WHERE idempotency_key = 'view-1'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
     assert_eq!(rows, 1);
     // The card records which account was viewed; a change keeps its full reply for replay.
     run_as(&app, &maria, "view-2", "account ACME-001", today()).await;
@@ -502,11 +576,12 @@ async fn views_are_logged_lightly_and_a_retry_is_answered_again() {
             .unwrap();
     assert_eq!(subject.as_deref(), Some("ACME-001"));
     run_as(&app, &maria, "change-1", "flag ACME-001 no answer", today()).await;
-    let has_reply: bool =
-        sqlx::query_scalar("SELECT details ? 'reply' FROM actions WHERE idempotency_key = 'change-1'")
-            .fetch_one(&app.store.pool)
-            .await
-            .unwrap();
+    let has_reply: bool = sqlx::query_scalar(
+        "SELECT details ? 'reply' FROM actions WHERE idempotency_key = 'change-1'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
     assert!(has_reply);
     let replayed = run_as(&app, &maria, "change-1", "flag ACME-001 no answer", today()).await;
     assert!(replayed.replayed);
