@@ -69,10 +69,14 @@ impl App {
 
     async fn try_handle(&self, inv: &Invocation) -> Result<Outcome> {
         let mut conn = self.store.pool.acquire().await?;
-        if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await?
-            && !is_view(&prev)
-        {
-            return Ok(replay(prev));
+        // A view keeps no reply to replay: it is answered afresh, but still marked as a
+        // replay so an edge that already answered the first delivery does not post again.
+        let mut retried_view = false;
+        if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await? {
+            if !is_view(&prev) {
+                return Ok(replay(prev));
+            }
+            retried_view = true;
         }
         let root = &self.settings.command_root;
         let parsed = match parse_line(registry(), root, &inv.text) {
@@ -123,12 +127,12 @@ impl App {
                     }),
                     idempotency_key: Some(inv.request_id.clone()),
                 };
-                actions::insert_if_new(&mut tx, &action).await?;
+                let first = actions::insert_if_new(&mut tx, &action).await?.is_some();
                 tx.commit().await?;
                 Ok(Outcome {
                     reply: done.reply,
                     refused: false,
-                    replayed: false,
+                    replayed: retried_view || !first,
                     resolved: None,
                 })
             }

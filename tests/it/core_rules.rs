@@ -560,7 +560,7 @@ async fn views_are_logged_lightly_and_a_retry_is_answered_again() {
     // The same request again (a platform retry) is answered afresh, and logged once.
     let again = run_as(&app, &maria, "view-1", "digest", today()).await;
     assert_eq!(again.reply, first.reply);
-    assert!(!again.refused);
+    assert!(!again.refused && again.replayed && !first.replayed);
     let rows: i64 =
         sqlx::query_scalar("SELECT count(*) FROM actions WHERE idempotency_key = 'view-1'")
             .fetch_one(&app.store.pool)
