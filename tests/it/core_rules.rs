@@ -586,3 +586,43 @@ async fn views_are_logged_lightly_and_a_retry_is_answered_again() {
     let replayed = run_as(&app, &maria, "change-1", "flag ACME-001 no answer", today()).await;
     assert!(replayed.replayed);
 }
+
+#[tokio::test]
+async fn the_console_binary_refuses_a_control_character_and_logs_a_digest_lightly() {
+    use std::io::Write;
+    let (app, db) = app().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"))
+        .args(["console", "--as", "maria", "--role", "collector"])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("SMTP_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ar flag ACME-001 late\0payer\nar digest\n")
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("control character") && stdout.contains("Collections digest"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("Something went wrong"), "{stdout}");
+    assert_eq!(count(&app, "flags").await, 0);
+    let (outcome, size): (String, i32) =
+        sqlx::query_as("SELECT outcome, length(details::text) FROM actions WHERE kind = 'digest'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+    assert_eq!(outcome, "ok");
+    assert!(size < 300, "{size} bytes");
+}
