@@ -34,6 +34,8 @@ pub struct Settings {
     pub http_addr: String,
     /// When reminders may reach a customer, in the customer's time zone.
     pub send_window: SendWindow,
+    /// This replica can send email (`SMTP_URL` is set): replies say when a reminder leaves.
+    pub mail_configured: bool,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             instance_id: format!("dunbot-{}", std::process::id()),
             http_addr: "0.0.0.0:3000".into(),
             send_window: SendWindow::default(),
+            mail_configured: false,
         }
     }
 }
@@ -149,6 +152,7 @@ impl Settings {
                     SendWindow::parse(&v).map_err(|e| anyhow::anyhow!("DUNBOT_SEND_WINDOW: {e}"))?
                 }
             },
+            mail_configured: var("SMTP_URL").is_some(),
         })
     }
 

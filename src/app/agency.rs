@@ -3,6 +3,7 @@
 use super::{Ctx, Done, Fail, args};
 use crate::commands::Parsed;
 use crate::digest::decision_buttons;
+use crate::domain::dates::count_of;
 use crate::domain::money::{Currency, Money};
 use crate::domain::settlement::{Decision, OfferStatus, decide};
 use crate::message::{Block, Message, Visibility};
@@ -40,9 +41,25 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
             r.referred_at.format("%Y-%m-%d")
         );
     }
-    let (balance, _) = args::balance(tx, acc.id).await?;
+    let (balance, unpaid) = args::balance(tx, acc.id).await?;
     if balance <= 0 {
         refuse!("{} has no unpaid balance to refer.", acc.code);
+    }
+    // An agency collects overdue money: handing it invoices not yet due is a mistake unless
+    // someone says so.
+    let overdue = unpaid.iter().any(|i| i.due < ctx.today);
+    if !overdue && !p.flag("force") {
+        let first_due = unpaid.iter().map(|i| i.due).min().unwrap_or(ctx.today);
+        refuse!(
+            "{} has nothing overdue: its {} is first due on {first_due}, so there is nothing for an agency to collect yet. To refer it anyway: `{} {} {} --force`.",
+            acc.code,
+            Money::new(balance, args::currency_of(&acc)?),
+            ctx.typed("refer"),
+            acc.code,
+            shlex::try_quote(&agency.name)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| agency.name.clone())
+        );
     }
     let referral_id = collections::insert_referral(tx, acc.id, agency.id, ctx.who()).await?;
     let moved = ledger::hand_invoices_to_agency(tx, acc.id).await?;
@@ -52,11 +69,17 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         "balance_minor": balance, "currency": amount.currency, "referred_by": ctx.who(), "at": ctx.now,
     });
     let text = format!(
-        "{} ({}) referred to {} by {}: {moved} invoice(s), {amount}.",
+        "{} ({}) referred to {} by {}: {}, {amount}.{}",
         acc.code,
         acc.name,
         agency.name,
-        ctx.who()
+        ctx.who(),
+        count_of(moved as usize, "invoice", "invoices"),
+        if overdue {
+            ""
+        } else {
+            " Nothing was overdue yet (referred with --force)."
+        }
     );
     ping_agency(
         tx,
@@ -66,8 +89,11 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         Message::channel(text.clone()),
     )
     .await?;
-    Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
-        .with_details(json!({"referral_id": referral_id, "agency": agency.name})))
+    Ok(
+        Done::new(Message::channel(text), Some(acc.code.clone())).with_details(
+            json!({"referral_id": referral_id, "agency": agency.name, "forced": !overdue}),
+        ),
+    )
 }
 
 pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {

@@ -3,50 +3,47 @@ use super::{Ctx, Fail};
 use crate::domain::dates::parse_date;
 use crate::domain::money::{Currency, Money};
 use crate::refuse;
-use crate::store::{collections, ledger};
+use crate::store::ledger;
 use chrono::NaiveDate;
 use sqlx::PgConnection;
 
 /// The account by code, locked for the transaction when `lock`. Agency people see only accounts
-/// referred to their agency.
+/// referred to their agency: any other reads exactly as one that does not exist, suggestions
+/// included.
 pub async fn account(
     ctx: &Ctx<'_>,
     tx: &mut PgConnection,
     code: &str,
     lock: bool,
 ) -> Result<ledger::Account, Fail> {
-    let Some(acc) = ledger::account_by_code(tx, code, lock).await? else {
-        let hint = suggest(tx, code).await?;
-        refuse!("There is no account `{code}`.{hint}");
-    };
-    if ctx.agency_only() {
-        let referral = collections::active_referral(tx, acc.id).await?;
-        let mine = match (&referral, &ctx.agency) {
-            (Some(r), Some(name)) => collections::agency_by_id(tx, r.agency_id)
-                .await?
-                .name
-                .eq_ignore_ascii_case(name),
-            _ => false,
-        };
-        if !mine {
-            refuse!("There is no account `{code}` among those referred to your agency.");
+    let scope = ctx.account_scope();
+    match ledger::account_in_scope(tx, code, lock, scope).await? {
+        Some(acc) => Ok(acc),
+        None => {
+            let hint = suggest(tx, code, scope).await?;
+            refuse!("There is no account `{code}`.{hint}");
         }
     }
-    Ok(acc)
 }
 
-async fn suggest(tx: &mut PgConnection, code: &str) -> Result<String, Fail> {
+async fn suggest(tx: &mut PgConnection, code: &str, scope: Option<&str>) -> Result<String, Fail> {
+    // An agency is not shown even an example code from the customer book.
+    let fallback = if scope.is_some() {
+        " You can look up the accounts referred to your agency; ask the manager who referred it for its code."
+    } else {
+        " Account codes look like ACME-001."
+    };
     let stem: String = code
         .chars()
         .take_while(|c| c.is_alphanumeric())
         .take(4)
         .collect();
     if stem.is_empty() {
-        return Ok(" Account codes look like ACME-001.".into());
+        return Ok(fallback.into());
     }
-    let found = ledger::search_accounts(tx, &stem, 3).await?;
+    let found = ledger::search_accounts(tx, &stem, 3, scope).await?;
     Ok(if found.is_empty() {
-        " Account codes look like ACME-001.".into()
+        fallback.into()
     } else {
         let list: Vec<String> = found.iter().map(|(c, n)| format!("{c} ({n})")).collect();
         format!(" Did you mean {}?", list.join(", "))

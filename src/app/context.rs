@@ -19,10 +19,6 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub fn root(&self) -> &str {
-        &self.app.settings.command_root
-    }
-
     /// How the person asking types commands on their platform.
     pub fn typing(&self) -> Typing<'_> {
         self.app.typing(self.actor.platform)
@@ -40,6 +36,11 @@ impl Ctx<'_> {
                 .roles
                 .iter()
                 .any(|r| matches!(r, Role::Collector | Role::Manager | Role::Admin))
+    }
+
+    /// The agency whose accounts alone this person may see (`None`: every account).
+    pub fn account_scope(&self) -> Option<&str> {
+        account_scope(&self.roles, self.agency.as_deref())
     }
 
     /// `Maria` (or the user id when there is no name).
@@ -103,4 +104,17 @@ impl From<anyhow::Error> for Fail {
 #[macro_export]
 macro_rules! refuse {
     ($($t:tt)*) => { return Err($crate::app::Fail::User(format!($($t)*))) };
+}
+
+/// Staff see every account; anyone else only the accounts referred to their agency (none
+/// without one: the empty name matches no agency).
+pub fn account_scope<'a>(roles: &[Role], agency: Option<&'a str>) -> Option<&'a str> {
+    if roles
+        .iter()
+        .any(|r| matches!(r, Role::Collector | Role::Manager | Role::Admin))
+    {
+        None
+    } else {
+        Some(agency.unwrap_or(""))
+    }
 }

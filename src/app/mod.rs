@@ -96,8 +96,14 @@ impl App {
 
     async fn try_handle(&self, inv: &Invocation) -> Result<Outcome> {
         let mut conn = self.store.pool.acquire().await?;
+        // A view keeps no reply to replay: it is answered afresh, but still marked as a
+        // replay so an edge that already answered the first delivery does not post again.
+        let mut retried_view = false;
         if let Some(prev) = actions::find_by_key(&mut conn, &inv.request_id).await? {
-            return Ok(replay(prev));
+            if !is_view(&prev) {
+                return Ok(replay(prev));
+            }
+            retried_view = true;
         }
         let typing = self.typing(inv.actor.platform);
         let parsed = match parse_line(registry(), typing, &inv.text) {
@@ -130,6 +136,33 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         match dispatch(&ctx, &mut tx, &parsed).await {
+            Ok(done) if parsed.spec.read_only => {
+                // A view changes nothing: record who looked at what, not the reply (tens of
+                // kB for a digest); a retry with the same request id is answered afresh.
+                let action = actions::NewAction {
+                    at: inv.now,
+                    actor_platform: inv.actor.platform.key().into(),
+                    actor_id: inv.actor.user_id.clone(),
+                    actor_name: inv.actor.name.clone(),
+                    channel: inv.channel.clone(),
+                    kind: parsed.spec.name.clone(),
+                    subject: done.subject.clone(),
+                    outcome: "ok",
+                    details: json!({
+                        "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
+                        "viewed": true,
+                    }),
+                    idempotency_key: Some(inv.request_id.clone()),
+                };
+                let first = actions::insert_if_new(&mut tx, &action).await?.is_some();
+                tx.commit().await?;
+                Ok(Outcome {
+                    reply: done.reply,
+                    refused: false,
+                    replayed: retried_view || !first,
+                    resolved: None,
+                })
+            }
             Ok(done) => {
                 let action = actions::NewAction {
                     at: inv.now,
@@ -141,7 +174,7 @@ impl App {
                     subject: done.subject.clone(),
                     outcome: "ok",
                     details: json!({
-                        "command": inv.text, "source": inv.source, "as_of": ctx.today,
+                        "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
                         "facts": done.details, "reply": done.reply, "resolved": done.resolved,
                     }),
                     idempotency_key: Some(inv.request_id.clone()),
@@ -177,6 +210,24 @@ impl App {
         }
     }
 
+    /// Accounts matching `typed` for a person's autocomplete: the same scope as their commands,
+    /// so an agency is offered only the accounts referred to it.
+    pub async fn account_choices(
+        &self,
+        actor: &Actor,
+        typed: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>> {
+        let mut conn = self.store.pool.acquire().await?;
+        let (granted, granted_agency) =
+            store::people::roles_of(&mut conn, actor.platform.key(), &actor.user_id).await?;
+        let mut roles = actor.roles.clone();
+        roles.extend(granted);
+        let agency = actor.agency.clone().or(granted_agency);
+        let scope = context::account_scope(&roles, agency.as_deref());
+        Ok(store::ledger::search_accounts(&mut conn, typed, limit, scope).await?)
+    }
+
     /// Records the refusal (once per request id) and tells the person, only them.
     async fn refuse(
         &self,
@@ -196,7 +247,7 @@ impl App {
             kind: kind.into(),
             subject,
             outcome: "refused",
-            details: json!({ "command": inv.text, "source": inv.source, "reason": reply.text, "reply": reply }),
+            details: json!({ "command": storable(&inv.text), "source": inv.source, "reason": reply.text, "reply": reply }),
             idempotency_key: Some(inv.request_id.clone()),
         };
         if actions::insert_if_new(conn, &action).await?.is_none() {
@@ -240,6 +291,25 @@ fn permission_message(parsed: &Parsed<'_>, roles: &[Role], typing: Typing<'_>) -
         typing.command("role"),
         need.first().copied().unwrap_or("manager")
     )
+}
+
+/// The typed line as the log can hold it: Postgres refuses NUL in text, so control characters
+/// (which the parser refuses anyway) are shown as U+FFFD.
+fn storable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if crate::commands::is_forbidden_control(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A view's light row: it holds no reply to replay, so the request is answered again.
+fn is_view(prev: &actions::ActionRow) -> bool {
+    prev.outcome == "ok" && prev.details["viewed"] == json!(true)
 }
 
 fn replay(prev: actions::ActionRow) -> Outcome {

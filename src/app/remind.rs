@@ -2,11 +2,15 @@
 use super::Platform;
 use super::{Ctx, Done, Fail, args};
 use crate::commands::Parsed;
+use crate::digest::promise_pause;
+use crate::domain::dates::{days_ago, days_since};
 use crate::domain::money::Money;
+use crate::domain::policy::Pause;
 use crate::domain::policy::Stage;
+use crate::domain::reminder::{NoReminder, ReminderFacts, reminder_refusal};
 use crate::message::Message;
 use crate::refuse;
-use crate::store::{collections, ledger, outbox};
+use crate::store::{collections, ledger, outbox, snapshot};
 use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -28,20 +32,7 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             }
         },
     };
-    if acc.do_not_contact {
-        refuse!(
-            "{} ({}) is marked do-not-contact, so no reminder was queued. Call the owner ({}) instead.",
-            acc.code,
-            acc.name,
-            acc.owner.as_deref().unwrap_or("unassigned")
-        );
-    }
-    if collections::active_referral(tx, acc.id).await?.is_some() {
-        refuse!(
-            "{} is with a collection agency now; the agency chases it, not us.",
-            acc.code
-        );
-    }
+    let (_, unpaid) = args::balance(tx, acc.id).await?;
     let invoices: Vec<ledger::Invoice> = match &only_invoice {
         Some(inv) => match inv.status.as_str() {
             "disputed" => refuse!(
@@ -50,49 +41,65 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
                 ctx.typed("resolve"),
                 inv.number
             ),
-            "open" => vec![inv.clone()],
+            "open" | "with_agency" => vec![inv.clone()],
             other => refuse!(
                 "{} is {}; there is nothing to remind about.",
                 inv.number,
                 other.replace('_', " ")
             ),
         },
-        None => {
-            let (_, unpaid) = args::balance(tx, acc.id).await?;
-            let open: Vec<_> = unpaid
-                .iter()
-                .filter(|i| i.status == "open")
-                .cloned()
-                .collect();
-            if open.is_empty() {
-                if unpaid.iter().any(|i| i.status == "disputed") {
-                    refuse!(
-                        "Every unpaid invoice of {} is disputed, so no reminder was queued.",
-                        acc.code
-                    );
-                }
-                refuse!("{} has no open invoices to remind about.", acc.code);
-            }
-            open
-        }
+        None => unpaid
+            .iter()
+            .filter(|i| i.status == "open")
+            .cloned()
+            .collect(),
     };
-    if !p.flag("force")
-        && let Some(last) = collections::last_reminder_at(tx, acc.id).await?
-    {
-        let days = (ctx.now - last).num_days();
-        if days < ctx.app.settings.reminder_cooldown_days {
-            refuse!(
-                "A reminder went to {} on {} ({} ago). To send another anyway: `{} {target} {tone} --force`.",
-                acc.code,
-                last.format("%Y-%m-%d %H:%M UTC"),
-                if days == 0 {
-                    "today".to_string()
-                } else {
-                    format!("{days} days")
-                },
-                ctx.typed("remind"),
-            );
+    let s = &ctx.app.settings;
+    let promises = snapshot::promises(tx, ctx.today, Some(acc.id)).await?;
+    let last = collections::last_reminder_at(tx, acc.id).await?;
+    // The rule the digest's "Send reminder" button follows too.
+    let facts = ReminderFacts {
+        do_not_contact: acc.do_not_contact,
+        with_agency: collections::active_referral(tx, acc.id).await?.is_some(),
+        open_invoices: invoices.iter().any(|i| i.status == "open"),
+        disputed_invoices: unpaid.iter().any(|i| i.status == "disputed"),
+        promised_until: match promise_pause(&promises.iter().collect::<Vec<_>>(), s, ctx.today) {
+            Some(Pause::Promise { until }) => Some(until),
+            _ => None,
+        },
+        days_since_last: last.map(|at| days_since(at, ctx.today, s.time_zone)),
+    };
+    let force = format!("`{} {target} {tone} --force`", ctx.typed("remind"));
+    match reminder_refusal(&facts, s.reminder_cooldown_days, p.flag("force")) {
+        None => {}
+        Some(NoReminder::DoNotContact) => refuse!(
+            "{} ({}) is marked do-not-contact, so no reminder was queued. Call the owner ({}) instead.",
+            acc.code,
+            acc.name,
+            acc.owner.as_deref().unwrap_or("unassigned")
+        ),
+        Some(NoReminder::WithAgency) => refuse!(
+            "{} is with a collection agency now; the agency chases it, not us.",
+            acc.code
+        ),
+        Some(NoReminder::AllDisputed) => refuse!(
+            "Every unpaid invoice of {} is disputed, so no reminder was queued.",
+            acc.code
+        ),
+        Some(NoReminder::NothingOpen) => {
+            refuse!("{} has no open invoices to remind about.", acc.code)
         }
+        Some(NoReminder::Promised { until }) => refuse!(
+            "{} has promised to pay, so chasing is paused until {until}; no reminder was queued. To send one anyway: {force}.",
+            acc.code
+        ),
+        Some(NoReminder::TooSoon { days_ago: days }) => refuse!(
+            "A reminder went to {} on {} ({}). To send another anyway: {force}.",
+            acc.code,
+            last.map(|l| l.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default(),
+            days_ago(days)
+        ),
     }
     let Some(contact) = ledger::primary_contact(tx, acc.id).await? else {
         refuse!(
@@ -115,7 +122,6 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         "total_minor": total, "requested_by": ctx.who(),
     });
     // Outside the customer's send window the row waits for its next opening.
-    let s = &ctx.app.settings;
     let tz: Tz = acc.time_zone.parse().unwrap_or(Tz::UTC);
     let opens = s.send_window.next_opening(&s.calendar, tz, ctx.now);
     let outbox_id = outbox::enqueue_at(
@@ -149,33 +155,50 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             if invoices.len() == 1 { "" } else { "s" }
         ),
     };
-    let mut text = format!(
-        "{} reminder queued to {email} for {} ({}): {what}, {amount}. Requested by {}.",
+    let when = when_it_goes(ctx, opens, tz);
+    let text = format!(
+        "{} reminder queued to {email} for {} ({}): {what}, {amount}. Requested by {}. {}",
         capitalise(tone),
         acc.code,
         acc.name,
-        ctx.who()
+        ctx.who(),
+        capitalise(&when)
     );
-    if opens > ctx.now {
-        text.push_str(&format!(
-            " It is outside {}'s send window, so it will go out {} ({}).",
-            acc.code,
-            opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
-            opens.format("%H:%M UTC")
-        ));
-    }
     Ok(
         Done::new(Message::channel(text.clone()), Some(acc.code.clone()))
             .with_details(
                 json!({"tone": tone, "to": email, "total_minor": total, "outbox_id": outbox_id, "sends_at": opens, "stage": stage}),
             )
+            // The email is only queued here (the outbox worker sends it), so the line says so.
             .resolved(format!(
-                "{} reminder sent by {} at {}",
+                "{} reminder queued by {} at {}: {when}",
                 capitalise(tone),
                 ctx.who(),
                 ctx.now.format("%H:%M UTC")
             )),
     )
+}
+
+/// When a queued reminder leaves: within moments, at the next opening of the customer's send
+/// window, or once a replica has email configured.
+fn when_it_goes(ctx: &Ctx<'_>, opens: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
+    let setup =
+        "email is set up (SMTP_URL and DUNBOT_MAIL_FROM); until then it waits in the outbox";
+    let at = format!(
+        "{} ({})",
+        opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
+        opens.format("%H:%M UTC")
+    );
+    match (ctx.app.settings.mail_configured, opens > ctx.now) {
+        (true, false) => "it goes out in a moment.".into(),
+        (true, true) => {
+            format!("it is outside the customer's send window, so it will go out {at}.")
+        }
+        (false, false) => format!("it goes out once {setup}."),
+        (false, true) => format!(
+            "it is outside the customer's send window, so it will go out {at} at the earliest, once {setup}."
+        ),
+    }
 }
 
 /// The policy stage when dunbot itself queued the reminder: the automatic plan's request ids

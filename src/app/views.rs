@@ -1,8 +1,9 @@
 //! Read-only commands: `ar account`, `ar aging`, `ar digest`, `ar help`.
 use super::{Ctx, Done, Fail, args};
 use crate::commands::{Parsed, help_for, help_index, registry};
-use crate::digest::{self, contact_buttons};
+use crate::digest::{self, buttons_for};
 use crate::domain::aging::Bucket;
+use crate::domain::dates::count_of;
 use crate::domain::money::Money;
 use crate::domain::policy::Pause;
 use crate::message::{Block, Message, Visibility};
@@ -42,12 +43,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         }
     }
     if let Some(st) = &standing {
-        let stage = st
-            .view
-            .as_ref()
-            .and_then(|v| v.stage)
-            .map(|s| s.label())
-            .unwrap_or("not started");
+        let stage = st.stage.map(|s| s.label()).unwrap_or("not started");
         fields.push(("Stage".into(), stage.to_string()));
         if let Some((next, on)) = st.view.as_ref().and_then(|v| v.next) {
             fields.push(("Next".into(), format!("{} on {on}", next.label())));
@@ -60,8 +56,17 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         fields.push((
             "Track record".into(),
             format!(
-                "{plan}: {} late invoices, {} broken promises",
-                st.track.past_delinquencies, st.track.broken_promises
+                "{plan}: {}, {}",
+                count_of(
+                    st.track.past_delinquencies as usize,
+                    "late invoice",
+                    "late invoices"
+                ),
+                count_of(
+                    st.track.broken_promises as usize,
+                    "broken promise",
+                    "broken promises"
+                )
             ),
         ));
         fields.push(("Priority".into(), st.priority.to_string()));
@@ -172,11 +177,15 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text: format!("Last actions: {}", l.join("; ")),
         });
     }
-    if balance > 0 && !ctx.agency_only() {
-        blocks.push(Block::Item {
-            text: "Actions".into(),
-            buttons: contact_buttons(&acc.code, acc.do_not_contact),
-        });
+    // The same buttons, by the same rules, as the account's line in the digest.
+    if let Some(a) = agg.as_ref().filter(|_| balance > 0 && !ctx.agency_only()) {
+        let buttons = buttons_for(&acc.code, digest::line_actions(a, &mine, s, ctx.today));
+        if !buttons.is_empty() {
+            blocks.push(Block::Item {
+                text: "Actions".into(),
+                buttons,
+            });
+        }
     }
     let text = format!(
         "{} — {}: {} open",
@@ -204,9 +213,9 @@ pub async fn aging(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
         let mut fields = vec![(
             "Total".to_string(),
             format!(
-                "{} ({} accounts)",
+                "{} ({})",
                 Money::new(t.total, t.currency),
-                t.accounts
+                count_of(t.accounts, "account", "accounts")
             ),
         )];
         for (b, v) in Bucket::ALL.iter().zip(t.buckets) {
@@ -216,7 +225,7 @@ pub async fn aging(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
     }
     for g in &d.overdue {
         let top: Vec<String> = g
-            .accounts
+            .ranked
             .items
             .iter()
             .take(5)

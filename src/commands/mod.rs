@@ -5,5 +5,5 @@ mod parse;
 mod spec;
 
 pub use help::{Typing, help_for, help_index, manage_root, usage};
-pub use parse::{Parsed, parse_line, tokenize};
+pub use parse::{Parsed, is_forbidden_control, parse_line, tokenize};
 pub use spec::{CommandSpec, FlagSpec, OptionKind, OptionSpec, Registry, registry};

@@ -45,6 +45,13 @@ pub fn parse_line<'a, 't>(
 ) -> Result<Parsed<'a>, String> {
     let typing = typing.into();
     let root = typing.root;
+    if let Some(c) = line.chars().find(|c| is_forbidden_control(*c)) {
+        return Err(format!(
+            "Your command contains an invisible control character (U+{:04X}), often left by \
+             copying from another program; nothing was changed. Retype the command, e.g. `/{root} help`.",
+            c as u32
+        ));
+    }
     let mut words = tokenize(line.trim())?;
     if let Some(first) = words.first() {
         let bare = first.trim_start_matches('/');
@@ -158,6 +165,12 @@ pub fn parse_line<'a, 't>(
     Ok(Parsed { spec, args, flags })
 }
 
+/// Control characters other than tab and line breaks (which read as spaces): they cannot be
+/// stored (Postgres refuses NUL in text) and nobody types them on purpose.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 fn usage_error(spec: &CommandSpec, typing: Typing<'_>, problem: &str) -> String {
     format!(
         "{problem}\nUsage: `{}`  e.g. `/{} {}`",
@@ -224,5 +237,21 @@ mod tests {
         );
         assert!(parse("ar \"unclosed").unwrap_err().contains("quote"));
         assert!(parse("  ").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_how_to_retype() {
+        for line in [
+            "ar account ACME\u{0}-001",
+            "ar flag ACME-001 late\u{7}",
+            "\u{1b}[31mar help",
+        ] {
+            let e = parse(line).unwrap_err();
+            assert!(
+                e.contains("control character") && e.contains("Retype"),
+                "{e}"
+            );
+        }
+        assert!(parse("ar flag ACME-001 \"late\npayer\"\t").is_ok());
     }
 }

@@ -52,6 +52,10 @@ pub struct CommandSpec {
     /// Anyone may run it, with or without a role.
     #[serde(default)]
     pub anyone: bool,
+    /// Changes nothing (a view): its action row records who viewed what, not the whole reply,
+    /// and a retried request is simply answered again.
+    #[serde(default)]
+    pub read_only: bool,
     pub example: String,
     #[serde(default)]
     pub options: Vec<OptionSpec>,

@@ -3,7 +3,7 @@
 use crate::config::Settings;
 use crate::domain::aging::{Bucket, days_past_due};
 use crate::domain::money::Currency;
-use crate::domain::policy::{Pause, StageView, TrackRecord};
+use crate::domain::policy::{Pause, Stage, StageView, TrackRecord};
 use crate::domain::priority::{PriorityInput, score};
 use crate::domain::promise::{self, PromiseFacts, PromiseStatus};
 use crate::store::snapshot::{AccountAgg, PromiseFacts as PromiseRow};
@@ -12,6 +12,9 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone)]
 pub struct Standing {
     pub view: Option<StageView>,
+    /// The stage to show, on the card and in the digest alike: the policy's, except that a
+    /// referred account is at the agency stage however its open invoices stand.
+    pub stage: Option<Stage>,
     pub paused: Option<Pause>,
     pub track: TrackRecord,
     pub days_past_due: i64,
@@ -92,8 +95,14 @@ pub fn assess(
         .map(|c| c.exponent())
         .unwrap_or(2);
     let overdue_minor = a.b_1_30 + a.b_31_60 + a.b_61_90 + a.b_90_plus;
+    let stage = if a.referred || a.with_agency_minor > 0 {
+        Some(Stage::AgencyReferral)
+    } else {
+        view.as_ref().and_then(|v| v.stage)
+    };
     Standing {
         view,
+        stage,
         paused,
         track,
         days_past_due: dpd,

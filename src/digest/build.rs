@@ -1,14 +1,16 @@
 //! Builds the digest structure from a snapshot. Pure.
 use super::Snapshot;
-use super::assess::{Standing, assess, promise_status};
+use super::assess::{Standing, assess, promise_pause, promise_status};
 use crate::config::Settings;
 use crate::domain::aging::Bucket;
+use crate::domain::dates::days_since;
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{Pause, Stage};
 use crate::domain::promise::{self, PromiseStatus};
+use crate::domain::reminder::{ReminderFacts, reminder_refusal};
 use crate::store::snapshot::{AccountAgg, FlagLine, OfferLine, PromiseFacts};
 use chrono::NaiveDate;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The top entries of a ranked list, and how many more there were.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +44,48 @@ pub struct AccountLine {
     pub priority: u32,
     pub do_not_contact: bool,
     pub next_due: Option<NaiveDate>,
+    /// The buttons its commands would not refuse.
+    pub actions: LineActions,
+}
+
+/// Which of an account's buttons apply: each follows the rule its command refuses by, so a
+/// button never offers what pressing it could only have refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LineActions {
+    /// `ar remind` would queue a reminder (see `domain::reminder`).
+    pub remind: bool,
+    /// `ar promise`: there is a balance to promise.
+    pub promise: bool,
+    /// `ar flag`: no management-call flag is open yet.
+    pub flag: bool,
+}
+
+/// The buttons for one account, from the same facts `ar remind`, `ar promise` and `ar flag`
+/// check; `promises` are the account's own.
+pub fn line_actions(
+    a: &AccountAgg,
+    promises: &[&PromiseFacts],
+    s: &Settings,
+    as_of: NaiveDate,
+) -> LineActions {
+    let facts = ReminderFacts {
+        do_not_contact: a.do_not_contact,
+        with_agency: a.referred,
+        open_invoices: a.oldest_chased_due.is_some(),
+        disputed_invoices: a.disputed_minor > 0,
+        promised_until: match promise_pause(promises, s, as_of) {
+            Some(Pause::Promise { until }) => Some(until),
+            _ => None,
+        },
+        days_since_last: a
+            .last_reminder_at
+            .map(|at| days_since(at, as_of, s.time_zone)),
+    };
+    LineActions {
+        remind: reminder_refusal(&facts, s.reminder_cooldown_days, false).is_none(),
+        promise: a.balance_minor > 0,
+        flag: !a.open_flag,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,7 +100,12 @@ pub struct CurrencyTotals {
 #[derive(Debug, Clone)]
 pub struct BucketGroup {
     pub bucket: Bucket,
+    /// Every overdue account in the bucket: its money and how many.
     pub totals: Vec<Money>,
+    pub count: usize,
+    /// Every account in the bucket, by priority (the aging report).
+    pub ranked: Listed<AccountLine>,
+    /// Those not already listed in a more urgent section of the digest.
     pub accounts: Listed<AccountLine>,
 }
 
@@ -74,6 +123,7 @@ pub struct PromiseLine {
     pub amount: Money,
     pub promised_for: NaiveDate,
     pub logged_by: String,
+    pub actions: LineActions,
 }
 
 #[derive(Debug, Clone)]
@@ -100,7 +150,7 @@ pub(crate) fn money(minor: i64, code: &str) -> Money {
     )
 }
 
-fn line(a: &AccountAgg, st: &Standing, amount: i64) -> AccountLine {
+fn line(a: &AccountAgg, st: &Standing, actions: LineActions, amount: i64) -> AccountLine {
     AccountLine {
         code: a.code.clone(),
         name: a.name.clone(),
@@ -108,15 +158,16 @@ fn line(a: &AccountAgg, st: &Standing, amount: i64) -> AccountLine {
         balance: money(a.balance_minor, &a.currency),
         amount: money(amount, &a.currency),
         days_past_due: st.days_past_due,
-        stage: st.view.as_ref().and_then(|v| v.stage),
+        stage: st.stage,
         paused: st.paused,
         priority: st.priority,
         do_not_contact: a.do_not_contact,
         next_due: a.next_due,
+        actions,
     }
 }
 
-fn promise_line(p: &PromiseFacts) -> PromiseLine {
+fn promise_line(p: &PromiseFacts, actions: LineActions) -> PromiseLine {
     PromiseLine {
         id: p.id,
         code: p.code.clone(),
@@ -124,11 +175,16 @@ fn promise_line(p: &PromiseFacts) -> PromiseLine {
         amount: money(p.amount_minor, &p.currency),
         promised_for: p.promised_for,
         logged_by: p.logged_by.clone(),
+        actions,
     }
 }
 
 /// `since`: the date of the previous digest for this channel (promises broken after it are
 /// listed); `None` means the previous business day.
+///
+/// Each account is listed once, in its most urgent section: a broken promise, then ready to
+/// escalate, then a promise due today, then its aging bucket (oldest first), then due soon.
+/// The totals and the buckets' sums still count every account.
 pub fn build(
     snap: &Snapshot,
     s: &Settings,
@@ -141,13 +197,57 @@ pub fn build(
     for p in &snap.promises {
         by_account.entry(p.account_id).or_default().push(p);
     }
+    let no_promises: &[&PromiseFacts] = &[];
+    let assessed: Vec<(&AccountAgg, Standing, LineActions)> = snap
+        .accounts
+        .iter()
+        .map(|a| {
+            let promises = by_account
+                .get(&a.id)
+                .map(Vec::as_slice)
+                .unwrap_or(no_promises);
+            (
+                a,
+                assess(a, promises, s, as_of),
+                line_actions(a, promises, s, as_of),
+            )
+        })
+        .collect();
+    let actions_of: HashMap<i64, LineActions> =
+        assessed.iter().map(|(a, _, act)| (a.id, *act)).collect();
+
+    let mut promises_due = Vec::new();
+    let mut promises_broken = Vec::new();
+    let mut broken_accounts = HashSet::new();
+    let mut due_accounts = HashSet::new();
+    for p in &snap.promises {
+        if promise_status(p, s, as_of) != PromiseStatus::Broken {
+            continue;
+        }
+        let broken_on = promise::deadline(&s.calendar, p.promised_for, s.promise_grace_days)
+            .succ_opt()
+            .unwrap_or(as_of);
+        if broken_on > since && broken_on <= as_of && broken_accounts.insert(p.account_id) {
+            let actions = actions_of.get(&p.account_id).copied().unwrap_or_default();
+            promises_broken.push(promise_line(p, actions));
+        }
+    }
+    for p in &snap.promises {
+        if p.promised_for == as_of
+            && promise_status(p, s, as_of) == PromiseStatus::Pending
+            && !broken_accounts.contains(&p.account_id)
+            && due_accounts.insert(p.account_id)
+        {
+            promises_due.push(promise_line(p, LineActions::default()));
+        }
+    }
+
     let mut totals: BTreeMap<String, CurrencyTotals> = BTreeMap::new();
     let mut due_soon = Vec::new();
-    let mut overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
+    let mut all_overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
+    let mut listed_overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
     let mut escalations = Vec::new();
-    for a in &snap.accounts {
-        let promises = by_account.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
-        let st = assess(a, promises, s, as_of);
+    for (a, st, actions) in &assessed {
         let t = totals
             .entry(a.currency.clone())
             .or_insert_with(|| CurrencyTotals {
@@ -161,24 +261,37 @@ pub fn build(
         }
         t.total += a.balance_minor;
         t.accounts += 1;
-        if a.due_soon_count > 0 {
-            due_soon.push(line(a, &st, a.due_soon_minor));
-        }
+        let overdue_line = line(a, st, *actions, st.overdue_minor);
         if st.overdue_minor > 0 {
-            overdue
+            all_overdue
                 .entry(st.bucket)
                 .or_default()
-                .push(line(a, &st, st.overdue_minor));
+                .push(overdue_line.clone());
+        }
+        if broken_accounts.contains(&a.id) {
+            continue;
         }
         if st.paused.is_none()
-            && let Some(stage) = st.view.as_ref().and_then(|v| v.stage)
+            && let Some(stage) = st.stage
             && stage.needs_person()
             && !(stage == Stage::ManagementCall && a.open_flag)
         {
             escalations.push(Escalation {
-                line: line(a, &st, st.overdue_minor),
+                line: overdue_line,
                 stage,
             });
+            continue;
+        }
+        if due_accounts.contains(&a.id) {
+            continue;
+        }
+        if st.overdue_minor > 0 {
+            listed_overdue
+                .entry(st.bucket)
+                .or_default()
+                .push(overdue_line);
+        } else if a.due_soon_count > 0 {
+            due_soon.push(line(a, st, *actions, a.due_soon_minor));
         }
     }
     let n = s.digest_top;
@@ -193,7 +306,7 @@ pub fn build(
             .cmp(&x.stage)
             .then_with(|| by_priority(&x.line, &y.line))
     });
-    let overdue = overdue
+    let overdue = all_overdue
         .into_iter()
         .rev()
         .map(|(bucket, mut lines)| {
@@ -202,29 +315,17 @@ pub fn build(
             for l in &lines {
                 *sums.entry(l.amount.currency).or_default() += l.amount.minor;
             }
+            let mut listed = listed_overdue.remove(&bucket).unwrap_or_default();
+            listed.sort_by(by_priority);
             BucketGroup {
                 bucket,
                 totals: sums.into_iter().map(|(c, m)| Money::new(m, c)).collect(),
-                accounts: Listed::top(lines, n),
+                count: lines.len(),
+                ranked: Listed::top(lines, n),
+                accounts: Listed::top(listed, n),
             }
         })
         .collect();
-    let mut promises_due = Vec::new();
-    let mut promises_broken = Vec::new();
-    for p in &snap.promises {
-        let status = promise_status(p, s, as_of);
-        if status == PromiseStatus::Pending && p.promised_for == as_of {
-            promises_due.push(promise_line(p));
-        }
-        if status == PromiseStatus::Broken {
-            let broken_on = promise::deadline(&s.calendar, p.promised_for, s.promise_grace_days)
-                .succ_opt()
-                .unwrap_or(as_of);
-            if broken_on > since && broken_on <= as_of {
-                promises_broken.push(promise_line(p));
-            }
-        }
-    }
     Digest {
         as_of,
         late,
@@ -237,5 +338,187 @@ pub fn build(
         offers: snap.offers.clone(),
         flags: snap.flags.clone(),
         undelivered: snap.undelivered,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::snapshot::AccountAgg;
+
+    fn as_of() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    /// An account owing 1,000.00 USD on one open invoice `days_late` days past due (negative:
+    /// due in that many days).
+    fn agg(id: i64, code: &str, days_late: i64) -> AccountAgg {
+        let due = as_of() - chrono::Days::new(days_late.max(0) as u64)
+            + chrono::Days::new((-days_late).max(0) as u64);
+        let mut buckets = [0i64; 5];
+        buckets[Bucket::ALL
+            .iter()
+            .position(|b| *b == Bucket::for_days_past_due(days_late))
+            .unwrap()] = 100_000;
+        AccountAgg {
+            id,
+            code: code.into(),
+            name: format!("{code} Inc"),
+            currency: "USD".into(),
+            owner: None,
+            do_not_contact: false,
+            held: false,
+            hold_until: None,
+            balance_minor: 100_000,
+            b_current: buckets[0],
+            b_1_30: buckets[1],
+            b_31_60: buckets[2],
+            b_61_90: buckets[3],
+            b_90_plus: buckets[4],
+            oldest_chased_due: Some(due),
+            disputed_minor: 0,
+            with_agency_minor: 0,
+            due_soon_minor: if days_late <= 0 { 100_000 } else { 0 },
+            due_soon_count: i64::from(days_late <= 0),
+            next_due: (days_late <= 0).then_some(due),
+            late_paid: 0,
+            broken_promises: 0,
+            open_flag: false,
+            referred: false,
+            last_reminder_at: None,
+        }
+    }
+
+    /// A promise of `id`'s account, due Wed 18 Nov and unpaid: broken on Mon 23 Nov (grace 2).
+    fn broken_promise(account_id: i64, code: &str) -> PromiseFacts {
+        PromiseFacts {
+            id: account_id * 10,
+            account_id,
+            code: code.into(),
+            name: format!("{code} Inc"),
+            amount_minor: 50_000,
+            currency: "USD".into(),
+            promised_for: NaiveDate::from_ymd_opt(2026, 11, 18).unwrap(),
+            logged_on: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+            logged_by: "maria".into(),
+            status: "pending".into(),
+            paid_on: vec![],
+            paid_minor: vec![],
+        }
+    }
+
+    fn snapshot(accounts: Vec<AccountAgg>, promises: Vec<PromiseFacts>) -> Snapshot {
+        Snapshot {
+            accounts,
+            promises,
+            offers: vec![],
+            flags: vec![],
+            undelivered: 0,
+        }
+    }
+
+    fn codes(lines: &[AccountLine]) -> Vec<&str> {
+        lines.iter().map(|l| l.code.as_str()).collect()
+    }
+
+    #[test]
+    fn each_account_is_listed_once_in_its_most_urgent_section() {
+        let snap = snapshot(
+            vec![
+                agg(1, "LATE-130", 130),
+                agg(2, "BROKE-120", 120),
+                agg(3, "LATE-100", 100),
+                agg(4, "LATE-10", 10),
+                agg(5, "SOON-2", -2),
+            ],
+            vec![broken_promise(2, "BROKE-120")],
+        );
+        let d = build(&snap, &Settings::default(), as_of(), None, false);
+        let broken: Vec<&str> = d.promises_broken.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(broken, ["BROKE-120"]);
+        let escalated: Vec<&str> = d
+            .escalations
+            .items
+            .iter()
+            .map(|e| e.line.code.as_str())
+            .collect();
+        assert_eq!(escalated, ["LATE-130", "LATE-100"]);
+        // The 90+ bucket still sums and counts all three, but lists none: all are above.
+        let over90 = d
+            .overdue
+            .iter()
+            .find(|g| g.bucket == Bucket::Over90)
+            .unwrap();
+        assert_eq!(over90.count, 3);
+        assert_eq!(over90.totals, vec![Money::new(300_000, Currency::USD)]);
+        assert_eq!(over90.accounts.total(), 0);
+        assert_eq!(
+            over90.ranked.total(),
+            3,
+            "the aging report sees every account"
+        );
+        let young = d
+            .overdue
+            .iter()
+            .find(|g| g.bucket == Bucket::Days1To30)
+            .unwrap();
+        assert_eq!(codes(&young.accounts.items), ["LATE-10"]);
+        assert_eq!(codes(&d.due_soon.items), ["SOON-2"]);
+        assert_eq!(d.totals[0].accounts, 5);
+    }
+
+    #[test]
+    fn a_line_offers_only_the_buttons_its_commands_would_not_refuse() {
+        let mut dnc = agg(1, "QUIET-1", 10);
+        dnc.do_not_contact = true;
+        let mut agency = agg(2, "AGENCY-1", 10);
+        agency.referred = true;
+        let mut disputed = agg(3, "DISPUTE-1", 10);
+        disputed.oldest_chased_due = None;
+        disputed.disputed_minor = 100_000;
+        let mut flagged = agg(4, "FLAG-1", 10);
+        flagged.open_flag = true;
+        let mut reminded = agg(5, "RECENT-1", 10);
+        reminded.last_reminder_at = Some(
+            as_of()
+                .pred_opt()
+                .unwrap()
+                .and_hms_opt(15, 0, 0)
+                .unwrap()
+                .and_utc(),
+        );
+        let plain = agg(6, "PLAIN-1", 10);
+        let s = Settings::default();
+        let acts = |a: &AccountAgg| line_actions(a, &[], &s, as_of());
+        assert!(!acts(&dnc).remind && acts(&dnc).promise && acts(&dnc).flag);
+        assert!(!acts(&agency).remind);
+        assert!(!acts(&disputed).remind);
+        assert!(acts(&flagged).remind && !acts(&flagged).flag);
+        assert!(!acts(&reminded).remind, "a reminder went out yesterday");
+        assert!(acts(&plain).remind && acts(&plain).promise && acts(&plain).flag);
+        let promise = PromiseFacts {
+            promised_for: as_of() + chrono::Days::new(3),
+            logged_on: as_of(),
+            ..broken_promise(6, "PLAIN-1")
+        };
+        assert!(
+            !line_actions(&plain, &[&promise], &s, as_of()).remind,
+            "a live promise pauses reminders"
+        );
+    }
+
+    #[test]
+    fn a_referred_account_is_at_the_agency_stage_in_line_and_standing() {
+        let mut a = agg(1, "REF-1", 130);
+        a.oldest_chased_due = None;
+        a.with_agency_minor = a.balance_minor;
+        a.referred = true;
+        let s = Settings::default();
+        let st = assess(&a, &[], &s, as_of());
+        assert_eq!(st.stage, Some(Stage::AgencyReferral));
+        let d = build(&snapshot(vec![a], vec![]), &s, as_of(), None, false);
+        let line = &d.overdue[0].accounts.items[0];
+        assert_eq!(line.stage, Some(Stage::AgencyReferral));
+        assert!(!line.actions.remind);
     }
 }

@@ -5,9 +5,10 @@ mod render;
 
 pub use assess::{Standing, assess, promise_pause};
 pub use build::{
-    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Listed, PromiseLine, build,
+    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, LineActions, Listed, PromiseLine,
+    build, line_actions,
 };
-pub use render::{account_buttons, contact_buttons, decision_buttons, render};
+pub use render::{account_buttons, buttons_for, decision_buttons, render};
 
 use crate::config::Settings;
 use crate::store::snapshot;

@@ -1,6 +1,7 @@
 //! The digest as a neutral message: a header, totals, then sections of entries with buttons.
-use super::build::{AccountLine, Digest, money};
+use super::build::{AccountLine, Digest, LineActions, money};
 use crate::domain::aging::Bucket;
+use crate::domain::dates::count_of;
 use crate::domain::money::Money;
 use crate::domain::policy::{Pause, Stage};
 use crate::message::forms::button;
@@ -27,13 +28,18 @@ pub fn account_buttons(code: &str) -> Vec<Button> {
     ]
 }
 
-/// An account's buttons, without "Send reminder" for a customer who may not be contacted:
-/// pressing it could only be refused.
-pub fn contact_buttons(code: &str, do_not_contact: bool) -> Vec<Button> {
+/// An account's buttons, only those whose command would not be refused (see `line_actions`).
+pub fn buttons_for(code: &str, actions: LineActions) -> Vec<Button> {
     let mut buttons = account_buttons(code);
-    if do_not_contact {
-        buttons.retain(|b| !b.command.starts_with("remind "));
-    }
+    buttons.retain(|b| {
+        let verb = b.command.split(' ').next().unwrap_or_default();
+        match verb {
+            "remind" => actions.remind,
+            "promise" => actions.promise,
+            "flag" => actions.flag,
+            _ => true,
+        }
+    });
     buttons
 }
 
@@ -57,7 +63,7 @@ pub fn decision_buttons(offer_id: i64) -> Vec<Button> {
 }
 
 fn line_buttons(l: &AccountLine) -> Vec<Button> {
-    contact_buttons(&l.code, l.do_not_contact)
+    buttons_for(&l.code, l.actions)
 }
 
 fn describe(l: &AccountLine) -> String {
@@ -66,7 +72,10 @@ fn describe(l: &AccountLine) -> String {
         s.push_str(&format!(" (balance {})", l.balance));
     }
     if l.days_past_due > 0 {
-        s.push_str(&format!(", {} days late", l.days_past_due));
+        s.push_str(&format!(
+            ", {} late",
+            count_of(l.days_past_due as usize, "day", "days")
+        ));
     }
     if let Some(stage) = l.stage {
         s.push_str(&format!(", stage: {}", stage.label()));
@@ -87,10 +96,11 @@ fn describe(l: &AccountLine) -> String {
     s
 }
 
-fn more(blocks: &mut Vec<Block>, n: usize, what: &str) {
+/// `…and 1 more account due soon`: `one` and `many` are the noun phrases.
+fn more(blocks: &mut Vec<Block>, n: usize, one: &str, many: &str) {
     if n > 0 {
         blocks.push(Block::Context {
-            text: format!("…and {n} more {what}"),
+            text: format!("…and {} more", count_of(n, one, many)),
         });
     }
 }
@@ -125,9 +135,9 @@ pub fn render(d: &Digest) -> Message {
         let mut fields = vec![(
             "Open".to_string(),
             format!(
-                "{} across {} accounts",
+                "{} across {}",
                 Money::new(t.total, t.currency),
-                t.accounts
+                count_of(t.accounts, "account", "accounts")
             ),
         )];
         for (b, v) in Bucket::ALL.iter().zip(t.buckets) {
@@ -156,7 +166,11 @@ pub fn render(d: &Digest) -> Message {
                 buttons: decision_buttons(o.id),
             });
         }
-        summary.push(format!("{} offers to decide", d.offers.len()));
+        summary.push(count_of(
+            d.offers.len(),
+            "offer to decide",
+            "offers to decide",
+        ));
     }
     if !d.escalations.items.is_empty() {
         blocks.push(Block::Divider);
@@ -186,6 +200,7 @@ pub fn render(d: &Digest) -> Message {
         more(
             &mut blocks,
             d.escalations.more,
+            "account ready to escalate",
             "accounts ready to escalate",
         );
         summary.push(format!("{} to escalate", d.escalations.total()));
@@ -206,10 +221,14 @@ pub fn render(d: &Digest) -> Message {
                     "*{}* {} promised {} by {} (logged by {})",
                     p.code, p.name, p.amount, p.promised_for, p.logged_by
                 ),
-                buttons: account_buttons(&p.code),
+                buttons: buttons_for(&p.code, p.actions),
             });
         }
-        summary.push(format!("{} broken promises", d.promises_broken.len()));
+        summary.push(count_of(
+            d.promises_broken.len(),
+            "broken promise",
+            "broken promises",
+        ));
     }
     if !d.promises_due.is_empty() {
         blocks.push(Block::Text {
@@ -229,10 +248,15 @@ pub fn render(d: &Digest) -> Message {
         blocks.push(Block::Divider);
         blocks.push(Block::Text {
             text: format!(
-                "*Overdue {} days* — {} ({} accounts)",
+                "*Overdue {} days* — {} ({}{})",
                 g.bucket.label(),
                 total_line(&g.totals),
-                g.accounts.total()
+                count_of(g.count, "account", "accounts"),
+                match g.count - g.accounts.total().min(g.count) {
+                    0 => String::new(),
+                    above if above == g.count => ", listed above".into(),
+                    above => format!(", {above} listed above"),
+                }
             ),
         });
         for l in &g.accounts.items {
@@ -241,12 +265,20 @@ pub fn render(d: &Digest) -> Message {
                 buttons: line_buttons(l),
             });
         }
-        more(&mut blocks, g.accounts.more, "accounts in this bucket");
+        more(
+            &mut blocks,
+            g.accounts.more,
+            "account in this bucket",
+            "accounts in this bucket",
+        );
     }
     if !d.due_soon.items.is_empty() {
         blocks.push(Block::Divider);
         blocks.push(Block::Text {
-            text: format!("*Due soon* ({} accounts)", d.due_soon.total()),
+            text: format!(
+                "*Due soon* ({})",
+                count_of(d.due_soon.total(), "account", "accounts")
+            ),
         });
         for l in &d.due_soon.items {
             let when = l
@@ -258,7 +290,12 @@ pub fn render(d: &Digest) -> Message {
                 buttons: line_buttons(l),
             });
         }
-        more(&mut blocks, d.due_soon.more, "accounts due soon");
+        more(
+            &mut blocks,
+            d.due_soon.more,
+            "account due soon",
+            "accounts due soon",
+        );
     }
     if !d.flags.is_empty() {
         blocks.push(Block::Divider);
@@ -312,31 +349,50 @@ mod tests {
     use super::*;
     use crate::domain::money::{Currency, Money};
 
-    fn line(do_not_contact: bool) -> AccountLine {
+    fn line(actions: LineActions) -> AccountLine {
         AccountLine {
             code: "ACME-001".into(),
             name: "Acme".into(),
             owner: None,
             balance: Money::new(100, Currency::USD),
             amount: Money::new(100, Currency::USD),
-            days_past_due: 3,
+            days_past_due: 1,
             stage: None,
             paused: None,
             priority: 1,
-            do_not_contact,
+            do_not_contact: false,
             next_due: None,
+            actions,
         }
     }
 
     #[test]
-    fn a_do_not_contact_account_offers_no_reminder_button() {
+    fn only_the_buttons_whose_command_would_act_are_shown() {
         let commands = |l: &AccountLine| -> Vec<String> {
             line_buttons(l).into_iter().map(|b| b.command).collect()
         };
+        let all = LineActions {
+            remind: true,
+            promise: true,
+            flag: true,
+        };
         assert_eq!(
-            commands(&line(false)),
+            commands(&line(all)),
             ["remind ACME-001", "promise ACME-001", "flag ACME-001"]
         );
-        assert_eq!(commands(&line(true)), ["promise ACME-001", "flag ACME-001"]);
+        let no_reminder = LineActions {
+            remind: false,
+            ..all
+        };
+        assert_eq!(
+            commands(&line(no_reminder)),
+            ["promise ACME-001", "flag ACME-001"]
+        );
+        let flagged = LineActions { flag: false, ..all };
+        assert_eq!(
+            commands(&line(flagged)),
+            ["remind ACME-001", "promise ACME-001"]
+        );
+        assert!(describe(&line(all)).contains(", 1 day late"));
     }
 }

@@ -70,6 +70,26 @@ fn weekday(s: &str) -> Option<Weekday> {
     })
 }
 
+/// How long ago something happened, in calendar days, as a person says it: "earlier today",
+/// "yesterday", "3 days ago".
+pub fn days_ago(days: i64) -> String {
+    match days {
+        i64::MIN..=0 => "earlier today".into(),
+        1 => "yesterday".into(),
+        n => format!("{n} days ago"),
+    }
+}
+
+/// Calendar days from the instant `at` to `today`, in the time zone `tz` (0: earlier today).
+pub fn days_since(at: chrono::DateTime<chrono::Utc>, today: NaiveDate, tz: chrono_tz::Tz) -> i64 {
+    (today - at.with_timezone(&tz).date_naive()).num_days()
+}
+
+/// `1 account`, `3 accounts`: a count with its noun in the right number.
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +175,15 @@ mod tests {
             "{e}"
         );
         assert!(p("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn days_ago_reads_naturally() {
+        assert_eq!(days_ago(0), "earlier today");
+        assert_eq!(days_ago(1), "yesterday");
+        assert_eq!(days_ago(3), "3 days ago");
+        assert_eq!(count_of(1, "account", "accounts"), "1 account");
+        assert_eq!(count_of(2, "account", "accounts"), "2 accounts");
+        assert_eq!(count_of(0, "account", "accounts"), "0 accounts");
     }
 }

@@ -8,6 +8,7 @@ pub mod money;
 pub mod policy;
 pub mod priority;
 pub mod promise;
+pub mod reminder;
 pub mod roles;
 pub mod send_window;
 pub mod settlement;

@@ -407,6 +407,17 @@ impl Money {
     /// is the decimal separator. Groups of three are checked; spaces may group too.
     pub fn parse(text: &str, default: Currency) -> Result<Money, MoneyError> {
         let shown = text.trim();
+        // Words such as "ten" or "abc" would otherwise be read as a currency code.
+        let letters = shown.trim_matches(|c: char| !c.is_alphabetic());
+        if !shown.bytes().any(|b| b.is_ascii_digit())
+            && !letters.is_empty()
+            && Currency::parse(letters).is_err()
+        {
+            return Err(invalid(format!(
+                "\"{shown}\" is not an amount: write it in figures, e.g. {}",
+                default.examples()
+            )));
+        }
         let mut rest = shown;
         let mut negative = false;
         if let Some(r) = rest.strip_prefix('-') {
@@ -744,6 +755,13 @@ mod tests {
     #[test]
     fn bad_currency_markers_are_named() {
         assert!(err("1250 XYZ", "USD").contains("\"XYZ\" is not a currency I know"));
+        for words in ["ten", "abc", "twelve hundred", "€ ten"] {
+            let e = err(words, "USD");
+            assert!(
+                e.contains("is not an amount") && e.contains("1250.00"),
+                "{words}: {e}"
+            );
+        }
         let e = err("1250 dollars", "USD");
         assert!(
             e.contains("\"dollars\"") && e.contains("USD 1,250.00"),

@@ -48,13 +48,31 @@ pub async fn account_by_code(
     code: &str,
     lock: bool,
 ) -> Result<Option<Account>, sqlx::Error> {
-    let sql = if lock {
-        "SELECT id, code, name, currency, time_zone, owner, do_not_contact, held, hold_until FROM accounts WHERE upper(code) = upper($1) FOR UPDATE"
-    } else {
-        "SELECT id, code, name, currency, time_zone, owner, do_not_contact, held, hold_until FROM accounts WHERE upper(code) = upper($1)"
-    };
-    sqlx::query_as(sql)
+    account_in_scope(conn, code, lock, None).await
+}
+
+/// The filter that keeps an agency to the accounts actively referred to it (by name, any case);
+/// `$2` NULL means every account.
+const IN_SCOPE: &str = "($2::text IS NULL OR EXISTS (
+    SELECT 1 FROM referrals r JOIN agencies g ON g.id = r.agency_id
+     WHERE r.account_id = accounts.id AND r.closed_at IS NULL AND lower(g.name) = lower($2)))";
+
+/// As `account_by_code`, but only among the accounts referred to `agency` when given: any
+/// other account reads as not existing.
+pub async fn account_in_scope(
+    conn: &mut PgConnection,
+    code: &str,
+    lock: bool,
+    agency: Option<&str>,
+) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, code, name, currency, time_zone, owner, do_not_contact, held, hold_until FROM accounts
+          WHERE upper(code) = upper($1) AND {IN_SCOPE}{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(code.trim())
+        .bind(agency)
         .fetch_optional(conn)
         .await
 }
@@ -66,21 +84,25 @@ pub async fn account_by_id(conn: &mut PgConnection, id: i64) -> Result<Account, 
         .await
 }
 
-/// Codes and names that start with or contain `text`, for suggestions and autocomplete.
+/// Codes and names that start with or contain `text`, for suggestions and autocomplete; only
+/// the accounts referred to `agency` when given.
 pub async fn search_accounts(
     conn: &mut PgConnection,
     text: &str,
     limit: i64,
+    agency: Option<&str>,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    let sql = format!(
         "SELECT code, name FROM accounts
-          WHERE code ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%'
-          ORDER BY (code ILIKE $1 || '%') DESC, code LIMIT $2",
-    )
-    .bind(text.trim())
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+          WHERE (code ILIKE '%' || $1 || '%' OR name ILIKE '%' || $1 || '%') AND {IN_SCOPE}
+          ORDER BY (code ILIKE $1 || '%') DESC, code LIMIT $3"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(text.trim())
+        .bind(agency)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
 
 /// Numbers are stored upper-cased (as imports write them), so the lookup uses the unique index.

@@ -30,6 +30,10 @@ pub struct AccountAgg {
     pub late_paid: i64,
     pub broken_promises: i64,
     pub open_flag: bool,
+    /// An active referral to an agency.
+    pub referred: bool,
+    /// When the last reminder was queued, for the reminder rule's cooldown.
+    pub last_reminder_at: Option<DateTime<Utc>>,
 }
 
 impl AccountAgg {
@@ -78,7 +82,9 @@ pub async fn accounts(
                 coalesce(disputed_minor, 0)::int8 AS disputed_minor, coalesce(with_agency_minor, 0)::int8 AS with_agency_minor,
                 coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, a.late_paid_count::int8 AS late_paid,
                 coalesce(bp.n, 0) AS broken_promises,
-                EXISTS (SELECT 1 FROM flags f WHERE f.account_id = a.id AND f.resolved_at IS NULL) AS open_flag
+                EXISTS (SELECT 1 FROM flags f WHERE f.account_id = a.id AND f.resolved_at IS NULL) AS open_flag,
+                EXISTS (SELECT 1 FROM referrals r WHERE r.account_id = a.id AND r.closed_at IS NULL) AS referred,
+                (SELECT max(queued_at) FROM reminders rm WHERE rm.account_id = a.id) AS last_reminder_at
            FROM accounts a
            JOIN inv ON inv.account_id = a.id AND inv.balance_minor > 0
            LEFT JOIN (SELECT account_id, count(*) AS n FROM promises WHERE status = 'broken' GROUP BY account_id) bp

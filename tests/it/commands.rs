@@ -269,11 +269,12 @@ async fn refer_offer_and_settle_with_the_agency_pinged() {
         agency: Some("Northwind Recovery".into()),
         ..person("sam", Role::Agency)
     };
+    // Not theirs: answered as if it did not exist.
     refused(
         &app,
         &agency,
         "offer ACME-001 100",
-        &["referred to your agency"],
+        &["There is no account `ACME-001`."],
     )
     .await;
     refused(&app, &agency, "offer BOLT-001 6000", &["more than"]).await;

@@ -42,6 +42,21 @@ async fn rows(app: &App) -> Vec<outbox::OutboxRow> {
 
 /// Subscribes the digest channel and runs the scheduler: one digest row in the outbox.
 async fn digest_row(app: &App) {
+    // Two more late accounts, so that the digest (each account once) needs more than five
+    // rows of buttons and is split.
+    seed(
+        app,
+        "account,name,email,phone,currency,timezone,owner,do_not_contact
+FOX-001,Fox Ltd,ap@fox.example,,USD,UTC,tom,no
+GNU-001,Gnu Ltd,ap@gnu.example,,USD,UTC,tom,no
+",
+        "account,invoice,issued,due,amount,currency
+FOX-001,INV-5001,2026-10-18,2026-11-18,100.00,USD
+GNU-001,INV-5101,2026-10-18,2026-11-18,100.00,USD
+",
+        None,
+    )
+    .await;
     let mut conn = app.store.pool.acquire().await.unwrap();
     let sub = schedule::upsert_subscription(
         &mut conn,

@@ -272,13 +272,20 @@ async fn a_promise_pauses_chasing_and_a_broken_one_resumes_it_at_once() {
         (None, 1),
         "broken: chasing resumes, repeat plan"
     );
-    // The digest shows BOLT as ready to escalate again once the promise broke.
+    // The digest shows BOLT under broken promises once the promise broke (chasing resumes,
+    // with its buttons), and only there: not again as ready to escalate.
     let snap = digest::load(&mut conn, &app.settings, d("2026-11-30"))
         .await
         .unwrap();
     let dg = digest::build(&snap, &app.settings, d("2026-11-30"), None, false);
+    let bolt = dg
+        .promises_broken
+        .iter()
+        .find(|p| p.code == "BOLT-001")
+        .unwrap_or_else(|| panic!("{:?}", dg.promises_broken));
+    assert!(bolt.actions.remind && bolt.actions.flag, "{bolt:?}");
     assert!(
-        dg.escalations
+        !dg.escalations
             .items
             .iter()
             .any(|e| e.line.code == "BOLT-001"),

@@ -7,6 +7,7 @@ mod actions_log;
 mod autoplan;
 mod burst;
 mod commands;
+mod core_rules;
 mod discord_deliver;
 mod discord_e2e;
 mod discord_gateway;

@@ -5,7 +5,7 @@
 //! tenth of them) so the splitting into thread replies and the final count are exercised.
 use chrono::{TimeZone, Utc};
 use dunbot::digest::{
-    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Listed, render,
+    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, LineActions, Listed, render,
 };
 use dunbot::domain::aging::Bucket;
 use dunbot::domain::money::{Currency, Money};
@@ -42,6 +42,11 @@ fn line(i: usize) -> AccountLine {
         priority: i as u32,
         do_not_contact: false,
         next_due: None,
+        actions: LineActions {
+            remind: true,
+            promise: true,
+            flag: true,
+        },
     }
 }
 
@@ -56,13 +61,18 @@ fn digest_of(n: usize) -> Digest {
     let overdue = buckets
         .iter()
         .enumerate()
-        .map(|(k, b)| BucketGroup {
-            bucket: *b,
-            totals: vec![usd(1_000_000)],
-            accounts: Listed {
+        .map(|(k, b)| {
+            let accounts = Listed {
                 items: lines.iter().skip(k).step_by(4).cloned().collect(),
                 more: 0,
-            },
+            };
+            BucketGroup {
+                bucket: *b,
+                totals: vec![usd(1_000_000)],
+                count: accounts.total(),
+                ranked: accounts.clone(),
+                accounts,
+            }
         })
         .collect();
     let tenth = n.div_ceil(10);

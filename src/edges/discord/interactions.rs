@@ -244,11 +244,10 @@ impl Discord {
             .autocomplete()
             .map(|o| o.value.to_string())
             .unwrap_or_default();
-        // Suggestions must arrive within Discord's 3 seconds; a slow database gets none.
-        let search = async {
-            let mut conn = self.app.store.pool.acquire().await?;
-            crate::store::ledger::search_accounts(&mut conn, &typed, 25).await
-        };
+        // Suggestions must arrive within Discord's 3 seconds; a slow database gets none. Only
+        // accounts the person may see: an agency's own.
+        let actor = self.actor(c.member.as_deref(), &c.user);
+        let search = self.app.account_choices(&actor, &typed, 25);
         let found = match tokio::time::timeout(Duration::from_secs(2), search).await {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {
