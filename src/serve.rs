@@ -9,7 +9,12 @@ use std::time::Duration;
 /// The deliverers this process can run, from its configuration.
 pub fn deliverers(app: &App) -> Result<Deliverers> {
     let mut ds = Deliverers::new(8)
-        .add("chat", Arc::new(notify::console::ConsoleChannel))
+        .add(
+            "chat",
+            Arc::new(notify::console::ConsoleChannel {
+                store: Some(app.store.clone()),
+            }),
+        )
         .add(
             "webhook",
             Arc::new(notify::webhook::WebhookDeliverer::new(
@@ -17,8 +22,8 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
                 Duration::from_secs(10),
             )?),
         );
-    if let Some(d) = crate::chat::discord::deliverer_from_env() {
-        ds = ds.add("chat", d);
+    if let Some(d) = crate::chat::discord::deliverer_from_env(app) {
+        ds = ds.add("chat", d.clone()).add("chat_edit", d);
     }
     ds = crate::chat::slack::add_deliverer(ds, app);
     if let Some(mail) = notify::email::MailSettings::from_env()? {

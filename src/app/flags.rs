@@ -1,6 +1,6 @@
 //! `ar flag` / `ar unflag`: management calls.
 use super::{Ctx, Done, Fail, args};
-use crate::chat::{Block, Button, ButtonStyle, Message, Visibility};
+use crate::chat::{Block, Button, ButtonStyle, Mention, Message, Visibility};
 use crate::commands::Parsed;
 use crate::refuse;
 use crate::store::{collections, outbox};
@@ -45,6 +45,8 @@ pub async fn flag(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resul
             }],
         }],
         visibility: Visibility::Channel,
+        mentions: vec![Mention::Managers],
+        ..Default::default()
     };
     let managers = &ctx.app.settings.managers_channel;
     outbox::enqueue(

@@ -24,6 +24,7 @@ use crate::chat::Message;
 use crate::commands::{Parsed, parse_line, registry};
 use crate::config::Settings;
 use crate::domain::roles::{Role, permits};
+use crate::domain::spent::spent_after;
 use crate::store::{self, Store, actions};
 use anyhow::Result;
 use serde_json::json;
@@ -62,6 +63,8 @@ impl App {
                     refused: true,
                     replayed: false,
                     resolved: None,
+                    spent: vec![],
+                    updated: None,
                 }
             }
         }
@@ -103,7 +106,14 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         match dispatch(&ctx, &mut tx, &parsed).await {
-            Ok(done) => {
+            Ok(mut done) => {
+                // A button the reader may not press is only a refusal waiting to happen.
+                done.reply
+                    .retain_buttons(|b| may_press(&ctx.roles, &b.command));
+                if done.resolved.is_some() && done.spent.is_empty() {
+                    let subject = inv.text.split_whitespace().nth(1).unwrap_or_default();
+                    done.spent = spent_after(&parsed.spec.name, subject);
+                }
                 let action = actions::NewAction {
                     at: inv.now,
                     actor_platform: inv.actor.platform.key().into(),
@@ -116,6 +126,7 @@ impl App {
                     details: json!({
                         "command": inv.text, "source": inv.source, "as_of": ctx.today,
                         "facts": done.details, "reply": done.reply, "resolved": done.resolved,
+                        "spent": done.spent, "updated": done.updated,
                     }),
                     idempotency_key: Some(inv.request_id.clone()),
                 };
@@ -127,6 +138,8 @@ impl App {
                             refused: false,
                             replayed: false,
                             resolved: done.resolved,
+                            spent: done.spent,
+                            updated: done.updated,
                         })
                     }
                     Err(e) if store::is_unique_violation(&e) => {
@@ -184,6 +197,8 @@ impl App {
             refused: true,
             replayed: false,
             resolved: None,
+            spent: vec![],
+            updated: None,
         })
     }
 }
@@ -222,7 +237,19 @@ fn replay(prev: actions::ActionRow) -> Outcome {
         refused: prev.outcome == "refused",
         replayed: true,
         resolved: prev.details["resolved"].as_str().map(str::to_string),
+        spent: serde_json::from_value(prev.details["spent"].clone()).unwrap_or_default(),
+        updated: serde_json::from_value(prev.details["updated"].clone()).unwrap_or_default(),
     }
+}
+
+/// Whether someone with `roles` may run a button's command, by the roles its declaration in
+/// `commands/` names (a command no one declared is not offered).
+pub fn may_press(roles: &[Role], command: &str) -> bool {
+    command
+        .split_whitespace()
+        .next()
+        .and_then(|name| registry().get(name))
+        .is_some_and(|spec| spec.anyone || permits(roles, &spec.roles))
 }
 
 async fn dispatch(
@@ -262,6 +289,23 @@ pub const HANDLED: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::may_press;
+    use crate::domain::roles::Role;
+
+    #[test]
+    fn buttons_are_offered_only_to_roles_their_commands_declare() {
+        let agency = [Role::Agency];
+        assert!(!may_press(&agency, "settle 12 approve"));
+        assert!(!may_press(&agency, "remind ACME-001"));
+        assert!(may_press(&agency, "account ACME-001"));
+        assert!(may_press(&[Role::Manager], "settle 12 reject"));
+        // A form button is judged by its command's name.
+        assert!(may_press(&[Role::Collector], "promise ACME-001"));
+        assert!(!may_press(&agency, "promise ACME-001"));
+        assert!(may_press(&[Role::Admin], "settle 12 approve"));
+        assert!(!may_press(&[], "nonsense 1"));
+    }
+
     #[test]
     fn every_declared_command_has_a_handler_and_vice_versa() {
         let mut declared: Vec<&str> = crate::commands::registry()

@@ -5,4 +5,4 @@ pub mod forms;
 pub mod message;
 pub mod slack;
 
-pub use message::{Block, Button, ButtonStyle, Form, FormField, Message, Visibility};
+pub use message::{Block, Button, ButtonStyle, Form, FormField, Mention, Message, Visibility};

@@ -285,6 +285,7 @@ pub fn render(d: &Digest) -> Message {
         text,
         blocks,
         visibility: Visibility::Channel,
+        ..Default::default()
     }
 }
 

@@ -10,3 +10,4 @@ pub mod promise;
 pub mod roles;
 pub mod send_window;
 pub mod settlement;
+pub mod spent;

@@ -2,12 +2,16 @@
 //! Discord's limits, one POST per part. Each part carries a nonce from the row and its index
 //! with `enforce_nonce`, so when a retry follows a half-sent digest Discord returns the parts
 //! it already has instead of posting them twice.
-use super::render::render;
+//!
+//! A ping mentions the Discord roles that stand for its people; a message with a topic has
+//! where it landed recorded, and `chat_edit` rows (a decision) edit such a recorded message.
+use super::config::RoleMapping;
+use super::render::{mention, mention_roles, render};
 use crate::chat::Message;
 use crate::notify::{Deliverer, worker::DeliveryError};
-use crate::store::outbox::OutboxRow;
+use crate::store::{Store, copies, outbox::OutboxRow};
 use futures_util::future::BoxFuture;
-use serenity::all::ChannelId;
+use serenity::all::{ChannelId, MessageId};
 use serenity::http::Http;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +23,10 @@ pub struct DiscordChannel {
     pub retry_after: Duration,
     /// 429s waited out per part before the row is retried later.
     pub max_waits: u32,
+    /// Discord roles for dunbot roles: whom a ping to managers or an agency mentions.
+    pub roles: Vec<RoleMapping>,
+    /// Where copies of messages with a topic are recorded (none: not recorded).
+    pub store: Option<Store>,
 }
 
 impl DiscordChannel {
@@ -27,7 +35,19 @@ impl DiscordChannel {
             http,
             retry_after,
             max_waits: 3,
+            roles: vec![],
+            store: None,
         }
+    }
+
+    pub fn with_roles(mut self, roles: Vec<RoleMapping>) -> DiscordChannel {
+        self.roles = roles;
+        self
+    }
+
+    pub fn with_store(mut self, store: Store) -> DiscordChannel {
+        self.store = Some(store);
+        self
     }
 }
 
@@ -42,7 +62,7 @@ fn channel_id(row: &OutboxRow) -> Option<u64> {
 
 impl Deliverer for DiscordChannel {
     fn accepts(&self, row: &OutboxRow) -> bool {
-        row.kind == "chat"
+        (row.kind == "chat" || row.kind == "chat_edit")
             && row.payload["channel"]
                 .as_str()
                 .is_some_and(|c| c.starts_with("discord:"))
@@ -58,15 +78,64 @@ impl Deliverer for DiscordChannel {
             })?;
             let msg: Message = serde_json::from_value(row.payload["message"].clone())
                 .map_err(|e| DeliveryError::Permanent(format!("bad chat payload: {e}")))?;
-            for (i, post) in render(&msg).iter().enumerate() {
+            let mut posts = render(&msg);
+            mention(&mut posts, &mention_roles(&msg, &self.roles));
+            if row.kind == "chat_edit" {
+                return self.edit(channel, row, &posts[0]).await;
+            }
+            for (i, post) in posts.iter().enumerate() {
                 let mut body = serde_json::to_value(post)
                     .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
                 body["nonce"] = serde_json::json!(format!("o{}p{i}", row.id));
                 body["enforce_nonce"] = serde_json::json!(true);
-                self.send(ChannelId::new(channel), &body).await?;
+                let posted = self.send(ChannelId::new(channel), &body).await?;
+                if i == 0
+                    && let (Some(topic), Some(store)) = (&msg.topic, &self.store)
+                {
+                    let db = |e: sqlx::Error| DeliveryError::Retry(format!("database: {e}"));
+                    let mut conn = store.pool.acquire().await.map_err(db)?;
+                    let id = posted.to_string();
+                    copies::record(&mut conn, topic, &format!("discord:{channel}"), &id)
+                        .await
+                        .map_err(db)?;
+                }
             }
             Ok(())
         })
+    }
+}
+
+impl DiscordChannel {
+    /// Replaces a recorded message's content, embeds and buttons. A message deleted since
+    /// (404) has nothing left to correct.
+    async fn edit(
+        &self,
+        channel: u64,
+        row: &OutboxRow,
+        post: &super::render::Post,
+    ) -> Result<(), DeliveryError> {
+        let id: u64 = row.payload["message_id"]
+            .as_str()
+            .and_then(|m| m.parse().ok())
+            .filter(|id| *id != 0)
+            .ok_or_else(|| DeliveryError::Permanent("chat_edit without a message id".into()))?;
+        let res = self
+            .http
+            .edit_message(ChannelId::new(channel), MessageId::new(id), post, vec![])
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(e) => match super::interactions::status(&e) {
+                Some(404) => {
+                    tracing::warn!(channel, id, "Discord: the message to edit is gone");
+                    Ok(())
+                }
+                Some(s) if (400..500).contains(&s) && s != 429 => Err(DeliveryError::Permanent(
+                    format!("Discord refused the edit: {e}"),
+                )),
+                _ => Err(DeliveryError::Retry(e.to_string())),
+            },
+        }
     }
 }
 
@@ -75,11 +144,11 @@ impl DiscordChannel {
         &self,
         channel: ChannelId,
         body: &serde_json::Value,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<MessageId, DeliveryError> {
         let mut waits = 0;
         loop {
             let err = match self.http.send_message(channel, vec![], body).await {
-                Ok(_) => return Ok(()),
+                Ok(m) => return Ok(m.id),
                 Err(e) => e,
             };
             let status = super::interactions::status(&err);

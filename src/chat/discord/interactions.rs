@@ -6,7 +6,9 @@ use super::config::DiscordConfig;
 use super::custom_id::{self, CustomId};
 use super::render::{self, Post, truncate};
 pub use super::translate::EPHEMERAL;
-use super::translate::{command_line, form_of, message_response, modal_response, resolved_edit};
+use super::translate::{
+    command_line, form_of, message_resolved, message_response, modal_response, resolved_edit,
+};
 use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
 use crate::chat::Visibility;
 use crate::chat::forms::command_from_form;
@@ -169,13 +171,20 @@ impl Discord {
         let private = PRIVATE_ANSWERS.contains(&name);
         let actor = self.actor(c.member.as_deref(), &c.user);
         let inv = self.invocation(actor, c.channel_id.get(), c.id.get(), text, Source::Command);
-        self.deferred(inv, c.token, private)
+        self.deferred(inv, c.token, private, None)
     }
 
     /// Defers (type 5, ephemeral when the answer is for one person), runs the invocation, and
     /// edits the deferred response with the answer. A refusal under a public deferral replaces
-    /// it with an ephemeral follow-up, so only the person sees it.
-    fn deferred(self: &Arc<Self>, inv: Invocation, token: String, private: bool) -> Plan {
+    /// it with an ephemeral follow-up, so only the person sees it. `origin` is the message
+    /// whose button opened the form being submitted: its spent buttons go once it took effect.
+    fn deferred(
+        self: &Arc<Self>,
+        inv: Invocation,
+        token: String,
+        private: bool,
+        origin: Option<(Box<serenity::all::Message>, String)>,
+    ) -> Plan {
         let first = if private {
             json!({"type": 5, "data": {"flags": EPHEMERAL}})
         } else {
@@ -183,8 +192,19 @@ impl Discord {
         };
         let me = self.clone();
         let then = Box::pin(async move {
+            let channel = inv.channel.clone();
             let out = me.app.handle(inv).await;
             let posts = render::render(&out.reply);
+            if let (Some((message, pressed)), Some(resolved), false) =
+                (&origin, &out.resolved, out.refused || out.replayed)
+            {
+                let edit = message_resolved(message, pressed, resolved, &out.spent);
+                me.patient("editing the message behind a form", false, || {
+                    me.http
+                        .edit_message(message.channel_id, message.id, &edit, vec![])
+                })
+                .await;
+            }
             if out.refused && !private {
                 me.patient("deleting the deferred response", true, || {
                     me.http.delete_original_interaction_response(&token)
@@ -193,8 +213,12 @@ impl Discord {
                 me.followups(&token, &posts, true).await;
                 return;
             }
-            me.edit_original(&token, &posts[0]).await;
+            let answer = me.edit_original(&token, &posts[0]).await;
             let ephemeral = private || out.reply.visibility == Visibility::Ephemeral;
+            if let (Some(answer), Some(topic), false) = (answer, &out.reply.topic, ephemeral) {
+                // Recorded by its message id: the token that edits it lasts only 15 minutes.
+                me.record_copy(topic, &channel, answer.id.get()).await;
+            }
             me.followups(&token, &posts[1..], ephemeral).await;
         });
         Plan {
@@ -277,8 +301,20 @@ impl Discord {
             self.followups(&c.token, &posts, true).await;
             return;
         }
+        if let Some(whole) = &out.updated
+            && self.is_copy(whole, c).await
+        {
+            // A decision message: its content, embeds and buttons all say what was decided.
+            let post = &render::render(whole)[0];
+            self.patient("editing the pressed message", false, || {
+                self.http
+                    .edit_original_interaction_response(&c.token, post, vec![])
+            })
+            .await;
+            return;
+        }
         if let Some(resolved) = &out.resolved {
-            let edit = resolved_edit(c, resolved);
+            let edit = resolved_edit(c, resolved, &out.spent);
             self.patient("editing the pressed message", false, || {
                 self.http
                     .edit_original_interaction_response(&c.token, &edit, vec![])
@@ -325,17 +361,68 @@ impl Discord {
         let private = PRIVATE_ANSWERS.contains(&name);
         let actor = self.actor(m.member.as_ref(), &m.user);
         let inv = self.invocation(actor, m.channel_id.get(), m.id.get(), line, Source::Form);
-        self.deferred(inv, m.token, private)
+        let origin = m.message.map(|msg| {
+            let pressed = msg
+                .components
+                .iter()
+                .flat_map(|r| r.components.iter())
+                .find_map(|b| match b {
+                    ActionRowComponent::Button(b) => match &b.data {
+                        serenity::all::ButtonKind::NonLink { custom_id, .. }
+                            if custom_id::parse(custom_id)
+                                == Some(CustomId::Form(command.clone())) =>
+                        {
+                            Some(custom_id.clone())
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .unwrap_or_default();
+            (msg, pressed)
+        });
+        self.deferred(inv, m.token, private, origin)
+    }
+
+    /// Records where a message with a topic landed, so a later decision edits it too.
+    async fn record_copy(&self, topic: &str, channel: &str, message_id: u64) {
+        let recorded = match self.app.store.pool.acquire().await {
+            Ok(mut conn) => {
+                crate::store::copies::record(&mut conn, topic, channel, &message_id.to_string())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, topic, "recording where a Discord answer landed failed");
+        }
+    }
+
+    /// Whether the pressed message is a recorded copy of the topic `updated` speaks for.
+    async fn is_copy(&self, updated: &crate::chat::Message, c: &ComponentInteraction) -> bool {
+        let Some(topic) = &updated.topic else {
+            return false;
+        };
+        let channel = format!("discord:{}", c.channel_id.get());
+        let id = c.message.id.get().to_string();
+        let found = match self.app.store.pool.acquire().await {
+            Ok(mut conn) => crate::store::copies::is_copy(&mut conn, topic, &channel, &id).await,
+            Err(e) => Err(e),
+        };
+        found.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "looking up a Discord message's copies failed");
+            false
+        })
     }
 
     /// Edits the deferred response. In HTTP mode the edit can overtake Discord's receipt of
     /// the deferral (404 Unknown interaction), so a 404 is retried briefly too.
-    async fn edit_original(&self, token: &str, post: &Post) {
+    async fn edit_original(&self, token: &str, post: &Post) -> Option<serenity::all::Message> {
         self.patient("editing the deferred response", true, || {
             self.http
                 .edit_original_interaction_response(token, post, vec![])
         })
-        .await;
+        .await
     }
 
     async fn followups(&self, token: &str, posts: &[Post], ephemeral: bool) {
