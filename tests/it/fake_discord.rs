@@ -246,6 +246,11 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         ("DELETE", ["webhooks", _, _, "messages", _]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => json(fake.message("1", &body)),
         ("POST", ["channels", ch, "messages"]) => json(fake.message(ch, &body)),
+        ("PATCH", ["channels", ch, "messages", id]) => {
+            let mut m = fake.message(ch, &body);
+            m["id"] = json!(id);
+            json(m)
+        }
         ("PUT", ["applications", _, "guilds", _, "commands"])
         | ("PUT", ["applications", _, "commands"]) => json(json!([])),
         _ => (

@@ -17,6 +17,7 @@ mod fake_slack;
 mod idempotency;
 mod imports;
 mod lifecycle;
+mod message_life;
 mod scheduler;
 mod serve;
 mod slack_blocks;
