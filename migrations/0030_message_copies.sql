@@ -11,3 +11,11 @@ CREATE TABLE message_copies (
     PRIMARY KEY (channel, message_id)
 );
 CREATE INDEX message_copies_topic ON message_copies (topic);
+
+-- What every copy of a topic says once it is settled (an offer's decision): a copy recorded
+-- after the decision (a ping delivered late) is edited to it at once.
+CREATE TABLE topic_outcomes (
+    topic      text PRIMARY KEY,
+    message    jsonb NOT NULL,
+    settled_at timestamptz NOT NULL DEFAULT now()
+);

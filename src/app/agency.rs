@@ -276,15 +276,8 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         topic: Some(offer_topic(id)),
         ..Default::default()
     };
-    for (channel, message_id) in copies::of_topic(tx, &offer_topic(id)).await? {
-        outbox::enqueue(
-            tx,
-            "chat_edit",
-            &format!("offer:{id}:edit:{channel}:{message_id}"),
-            &json!({"channel": channel, "message_id": message_id, "message": decided}),
-        )
-        .await?;
-    }
+    let message = serde_json::to_value(&decided).map_err(anyhow::Error::from)?;
+    copies::settle(tx, &offer_topic(id), &message).await?;
     Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
         .with_details(json!({"offer_id": id, "decision": next, "agency": agency.name}))
         .resolved(resolved)

@@ -1,15 +1,51 @@
-//! Where each copy of a message with a topic landed (`message_copies`), so that a later event
-//! (an offer's decision) can edit every one of them through the outbox.
-use sqlx::PgConnection;
+//! Where each copy of a message with a topic landed (`message_copies`), and what the copies
+//! say once the topic is settled (`topic_outcomes`), so that a decision edits every copy,
+//! including one posted after it, through `chat_edit` outbox rows.
+//!
+//! Recording a copy and settling its topic take the same transaction-scoped advisory lock on
+//! the topic, so one of them always sees the other: no copy keeps buttons that no longer apply.
+use super::outbox;
+use serde_json::{Value, json};
+use sqlx::{Connection, PgConnection};
+
+async fn lock(conn: &mut PgConnection, topic: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('message_copies'), hashtext($1))")
+        .bind(topic)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The outbox row that makes the copy at `message_id` in `channel` say `message`; its key
+/// makes a second one for the same copy a no-op.
+async fn enqueue_edit(
+    conn: &mut PgConnection,
+    topic: &str,
+    channel: &str,
+    message_id: &str,
+    message: &Value,
+) -> Result<(), sqlx::Error> {
+    outbox::enqueue(
+        conn,
+        "chat_edit",
+        &format!("{topic}:edit:{channel}:{message_id}"),
+        &json!({"channel": channel, "message_id": message_id, "message": message}),
+    )
+    .await?;
+    Ok(())
+}
 
 /// Records that a message about `topic` sits at `message_id` in `channel` (`slack:C…`,
-/// `discord:…`); recording the same copy again changes nothing.
+/// `discord:…`); recording the same copy again changes nothing. When the topic is already
+/// settled, the copy's edit is queued at once.
 pub async fn record(
     conn: &mut PgConnection,
     topic: &str,
     channel: &str,
     message_id: &str,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    lock(&mut tx, topic).await?;
     sqlx::query(
         "INSERT INTO message_copies (topic, channel, message_id) VALUES ($1, $2, $3)
          ON CONFLICT (channel, message_id) DO NOTHING",
@@ -17,22 +53,45 @@ pub async fn record(
     .bind(topic)
     .bind(channel)
     .bind(message_id)
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    let settled: Option<Value> =
+        sqlx::query_scalar("SELECT message FROM topic_outcomes WHERE topic = $1")
+            .bind(topic)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(message) = settled {
+        enqueue_edit(&mut tx, topic, channel, message_id, &message).await?;
+    }
+    tx.commit().await
 }
 
-/// `(channel, message_id)` of every copy of `topic`, oldest first.
-pub async fn of_topic(
+/// Settles `topic`, in the caller's transaction: every copy recorded so far, and every one
+/// recorded later, is edited to say `message`. Returns how many edits were queued now.
+pub async fn settle(
     conn: &mut PgConnection,
     topic: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    message: &Value,
+) -> Result<usize, sqlx::Error> {
+    lock(conn, topic).await?;
+    sqlx::query(
+        "INSERT INTO topic_outcomes (topic, message) VALUES ($1, $2)
+         ON CONFLICT (topic) DO NOTHING",
+    )
+    .bind(topic)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    let copies: Vec<(String, String)> = sqlx::query_as(
         "SELECT channel, message_id FROM message_copies WHERE topic = $1 ORDER BY posted_at, message_id",
     )
     .bind(topic)
-    .fetch_all(conn)
-    .await
+    .fetch_all(&mut *conn)
+    .await?;
+    for (channel, message_id) in &copies {
+        enqueue_edit(conn, topic, channel, message_id, message).await?;
+    }
+    Ok(copies.len())
 }
 
 /// Whether the message at `message_id` in `channel` is a recorded copy of `topic`.

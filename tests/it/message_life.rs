@@ -459,3 +459,36 @@ async fn after_the_discord_promise_form_flag_for_call_stays() {
     assert_eq!(count(&app, "promises").await, 1);
     let _ = stop.send(true);
 }
+
+#[tokio::test]
+async fn a_ping_delivered_after_the_decision_is_corrected_at_once() {
+    let bot = bot().await;
+    let offer = offer_on_bolt(&bot.app).await;
+    // A manager decides before the managers' ping has left the outbox (Slack was down).
+    let boss = person("priya", Role::Manager);
+    let out = run_as(
+        &bot.app,
+        &boss,
+        "decide",
+        &format!("settle {offer} reject"),
+        today(),
+    )
+    .await;
+    assert!(!out.refused, "{}", out.reply.text);
+    bot.drain().await;
+    let ping_ts: String =
+        sqlx::query_scalar("SELECT message_id FROM message_copies WHERE channel = 'slack:CMGR'")
+            .fetch_one(&bot.app.store.pool)
+            .await
+            .unwrap();
+    bot.drain().await;
+    let updates = bot.fake.calls("chat.update");
+    assert_eq!(updates.len(), 1, "{updates:#?}");
+    let upd = &updates[0].body;
+    assert_eq!(upd["ts"], ping_ts.as_str());
+    assert!(
+        upd["text"].as_str().unwrap().contains("rejected by priya"),
+        "{upd}"
+    );
+    assert!(!upd["blocks"].to_string().contains("\"actions\""), "{upd}");
+}
