@@ -171,6 +171,16 @@ pub fn offer_topic(offer_id: i64) -> String {
     format!("offer:{offer_id}")
 }
 
+/// The topic of the offer a button decides (`settle 12 approve` → `offer:12`), so a post
+/// listing it (a digest) is edited when it is decided.
+pub fn decided_topic(command: &str) -> Option<String> {
+    let mut words = command.split_whitespace();
+    if words.next()? != "settle" {
+        return None;
+    }
+    words.next()?.parse().ok().map(offer_topic)
+}
+
 pub fn decision_buttons(offer_id: i64) -> Vec<Button> {
     vec![
         Button {
@@ -276,8 +286,12 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         topic: Some(offer_topic(id)),
         ..Default::default()
     };
-    let message = serde_json::to_value(&decided).map_err(anyhow::Error::from)?;
-    copies::settle(tx, &offer_topic(id), &message).await?;
+    let outcome = copies::Outcome {
+        message: serde_json::to_value(&decided).map_err(anyhow::Error::from)?,
+        resolved: format!("Offer {id}: {resolved}"),
+        spent: vec![format!("settle {id}")],
+    };
+    copies::settle(tx, &offer_topic(id), &outcome).await?;
     Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
         .with_details(json!({"offer_id": id, "decision": next, "agency": agency.name}))
         .resolved(resolved)

@@ -16,7 +16,7 @@ mod remind;
 mod roles;
 mod views;
 
-pub use agency::decision_buttons;
+pub use agency::{decided_topic, decision_buttons};
 pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
 

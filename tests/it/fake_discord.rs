@@ -33,6 +33,8 @@ pub struct Inner {
     pub fail: Mutex<VecDeque<(String, String, u16)>>,
     /// Gateway frames received from the bot (IDENTIFY, RESUME, heartbeats).
     pub gateway_in: Mutex<Vec<Value>>,
+    /// Channel messages as they stand (posted, then edited), by id.
+    pub messages: Mutex<Vec<(String, Value)>>,
     pub connections: AtomicUsize,
     pub seq: AtomicU64,
     pub ids: AtomicU64,
@@ -245,11 +247,32 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         ("PATCH", ["webhooks", _, _, "messages", _]) => json(fake.message("1", &body)),
         ("DELETE", ["webhooks", _, _, "messages", _]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => json(fake.message("1", &body)),
-        ("POST", ["channels", ch, "messages"]) => json(fake.message(ch, &body)),
+        ("POST", ["channels", ch, "messages"]) => {
+            let m = fake.message(ch, &body);
+            let id = m["id"].as_str().unwrap().to_string();
+            fake.inner.messages.lock().unwrap().push((id, m.clone()));
+            json(m)
+        }
         ("PATCH", ["channels", ch, "messages", id]) => {
             let mut m = fake.message(ch, &body);
             m["id"] = json!(id);
+            let mut all = fake.inner.messages.lock().unwrap();
+            match all.iter_mut().find(|(i, _)| i == id) {
+                Some(stored) => stored.1 = m.clone(),
+                None => all.push((id.to_string(), m.clone())),
+            }
             json(m)
+        }
+        ("GET", ["channels", _, "messages", id]) => {
+            let all = fake.inner.messages.lock().unwrap();
+            match all.iter().find(|(i, _)| i == id) {
+                Some((_, m)) => json(m.clone()),
+                None => (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({"message": "Unknown Message", "code": 10008})),
+                )
+                    .into_response(),
+            }
         }
         ("PUT", ["applications", _, "guilds", _, "commands"])
         | ("PUT", ["applications", _, "commands"]) => json(json!([])),

@@ -6,7 +6,7 @@
 use axum::{
     Json, Router,
     body::Bytes,
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
@@ -37,6 +37,8 @@ struct Inner {
     ts: u64,
     /// Frames the fake received on the Socket Mode socket (acks).
     socket_in: Vec<Value>,
+    /// Messages as they stand (posted, then updated), by ts: what `conversations.history` reads.
+    messages: Vec<(String, Value)>,
 }
 
 #[derive(Clone)]
@@ -61,7 +63,7 @@ impl FakeSlack {
             ws_url,
         };
         let app = Router::new()
-            .route("/api/{method}", post(api))
+            .route("/api/{method}", post(api).get(api_get))
             .route("/response/{id}", post(response_url))
             .with_state(fake.clone());
         tokio::spawn(async move {
@@ -235,14 +237,43 @@ async fn api(
     if channel == "CGONE" {
         return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
     }
+    let stored = |ts: &str| {
+        json!({"type": "message", "ts": ts, "channel": channel, "text": req["text"],
+               "blocks": req.get("blocks").cloned().unwrap_or(json!([])), "bot_id": "B0FAKE"})
+    };
     let reply = match method.as_str() {
         "chat.postMessage" => {
             let ts = f.next_ts();
+            f.inner
+                .lock()
+                .unwrap()
+                .messages
+                .push((ts.clone(), stored(&ts)));
             json!({"ok": true, "channel": channel, "ts": ts,
                    "message": {"ts": ts, "type": "message", "text": req["text"], "bot_id": "B0FAKE"}})
         }
-        "chat.update" => json!({"ok": true, "channel": channel, "ts": req["ts"],
-                               "message": {"text": req["text"], "bot_id": "B0FAKE"}}),
+        "chat.update" => {
+            let ts = req["ts"].as_str().unwrap_or_default().to_string();
+            let mut i = f.inner.lock().unwrap();
+            if let Some(m) = i.messages.iter_mut().find(|(t, _)| *t == ts) {
+                m.1 = stored(&ts);
+            }
+            json!({"ok": true, "channel": channel, "ts": req["ts"],
+                   "message": {"text": req["text"], "bot_id": "B0FAKE"}})
+        }
+        "conversations.history" => {
+            let latest = req["latest"].as_str().unwrap_or_default();
+            let found: Vec<Value> = f
+                .inner
+                .lock()
+                .unwrap()
+                .messages
+                .iter()
+                .filter(|(t, m)| t == latest && m["channel"] == channel)
+                .map(|(_, m)| m.clone())
+                .collect();
+            json!({"ok": true, "messages": found, "has_more": false})
+        }
         "chat.postEphemeral" => json!({"ok": true, "message_ts": f.next_ts()}),
         "views.open" => {
             let mut view = req["view"].clone();
@@ -255,6 +286,22 @@ async fn api(
         _ => json!({"ok": false, "error": "unknown_method"}),
     };
     Json(reply).into_response()
+}
+
+/// A read method (`conversations.history`) called with GET: its query is its arguments.
+async fn api_get(
+    state: State<FakeSlack>,
+    method: Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    api(
+        state,
+        method,
+        headers,
+        Bytes::from(query.unwrap_or_default()),
+    )
+    .await
 }
 
 async fn response_url(

@@ -492,3 +492,104 @@ async fn a_ping_delivered_after_the_decision_is_corrected_at_once() {
     );
     assert!(!upd["blocks"].to_string().contains("\"actions\""), "{upd}");
 }
+
+/// Today's digest as a manager sees it, queued for `channel`.
+async fn queue_digest(app: &App, channel: &str) {
+    let boss = person("priya", Role::Manager);
+    let digest = run_as(app, &boss, "digest-view", "digest", today()).await;
+    assert!(
+        digest
+            .reply
+            .buttons()
+            .any(|b| b.command == "settle 1 approve"),
+        "the digest lists the offer: {:?}",
+        digest.reply
+    );
+    let mut conn = app.store.pool.acquire().await.unwrap();
+    dunbot::store::outbox::enqueue(
+        &mut conn,
+        "chat",
+        "digest-copy",
+        &json!({"channel": channel, "message": digest.reply}),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_decision_resolves_the_offers_line_in_a_slack_digest() {
+    let bot = bot().await;
+    let offer = offer_on_bolt(&bot.app).await;
+    queue_digest(&bot.app, "slack:CDIGEST").await;
+    bot.drain().await;
+    let digest_ts: String = sqlx::query_scalar(
+        "SELECT message_id FROM message_copies WHERE channel = 'slack:CDIGEST' AND line",
+    )
+    .fetch_one(&bot.app.store.pool)
+    .await
+    .unwrap();
+    let boss = person("priya", Role::Manager);
+    let out = run_as(
+        &bot.app,
+        &boss,
+        "decide",
+        &format!("settle {offer} approve"),
+        today(),
+    )
+    .await;
+    assert!(!out.refused, "{}", out.reply.text);
+    bot.drain().await;
+    let outbox: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT kind, status, last_error FROM outbox ORDER BY id")
+            .fetch_all(&bot.app.store.pool)
+            .await
+            .unwrap();
+    let upd = bot
+        .fake
+        .calls("chat.update")
+        .into_iter()
+        .find(|c| c.body["channel"] == "CDIGEST")
+        .unwrap_or_else(|| panic!("the digest was not updated; outbox: {outbox:?}"))
+        .body;
+    assert_eq!(upd["ts"], digest_ts.as_str());
+    let blocks = upd["blocks"].to_string();
+    assert!(!blocks.contains("settle 1 "), "{blocks}");
+    assert!(blocks.contains("Offer 1: Approved by priya"), "{blocks}");
+    // The digest's other lines keep their buttons.
+    assert!(blocks.contains("remind ACME-001"), "{blocks}");
+}
+
+#[tokio::test]
+async fn a_decision_resolves_the_offers_line_in_a_discord_digest() {
+    let (app, _db, fake, ds, _edge, stop) = discord().await;
+    let out = run_as(
+        &app,
+        &admin(),
+        "refer",
+        "refer BOLT-001 \"Northwind Recovery\"",
+        today(),
+    )
+    .await;
+    assert!(!out.refused, "{}", out.reply.text);
+    let out = run_as(&app, &admin(), "offer", "offer BOLT-001 3000", today()).await;
+    assert!(!out.refused, "{}", out.reply.text);
+    queue_digest(&app, "discord:4242").await;
+    drain_once(&app.store, &ds, 50).await.unwrap();
+    let digest_id: String = sqlx::query_scalar(
+        "SELECT message_id FROM message_copies WHERE channel = 'discord:4242' AND line",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    let boss = person("priya", Role::Manager);
+    let out = run_as(&app, &boss, "decide", "settle 1 reject", today()).await;
+    assert!(!out.refused, "{}", out.reply.text);
+    drain_once(&app.store, &ds, 50).await.unwrap();
+    let edits = fake.calls_to("PATCH", &format!("/channels/4242/messages/{digest_id}"));
+    assert_eq!(edits.len(), 1, "{:#?}", fake.calls());
+    let body = edits[0].body.to_string();
+    assert!(!body.contains("settle 1 "), "{body}");
+    assert!(body.contains("Offer 1: Rejected by priya"), "{body}");
+    assert!(body.contains("remind ACME-001"), "{body}");
+    let _ = stop.send(true);
+}

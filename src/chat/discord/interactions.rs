@@ -388,8 +388,14 @@ impl Discord {
     async fn record_copy(&self, topic: &str, channel: &str, message_id: u64) {
         let recorded = match self.app.store.pool.acquire().await {
             Ok(mut conn) => {
-                crate::store::copies::record(&mut conn, topic, channel, &message_id.to_string())
-                    .await
+                crate::store::copies::record(
+                    &mut conn,
+                    topic,
+                    channel,
+                    &message_id.to_string(),
+                    false,
+                )
+                .await
             }
             Err(e) => Err(e),
         };

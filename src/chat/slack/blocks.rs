@@ -270,9 +270,10 @@ pub fn resolve(original: &[Value], block_id: &str, resolved: &str) -> Vec<Value>
     out
 }
 
-/// Like `resolve`, but only the buttons whose commands are `spent` leave the pressed actions
-/// block; the others stay, with `resolved` below them. With nothing spent named, the whole
-/// block goes as in `resolve`.
+/// Like `resolve`, but only the buttons whose commands are `spent` leave the message; the
+/// others stay, with `resolved` below the pressed actions block (with `block_id` empty: below
+/// the block that lost buttons). With nothing spent named, the whole block goes as in
+/// `resolve`.
 pub fn resolve_spent(
     original: &[Value],
     block_id: &str,
@@ -297,12 +298,16 @@ pub fn resolve_spent(
             .into_iter()
             .filter(|e| !e["value"].as_str().is_some_and(|c| is_spent(spent, c)))
             .collect();
+        let removed = keep.len() < b["elements"].as_array().map_or(0, Vec::len);
         if !keep.is_empty() {
             let mut b = b.clone();
             b["elements"] = json!(keep);
             out.push(b);
         }
-        if b["block_id"] == block_id && !placed {
+        // Below the pressed block, or (no block pressed: a decision taken elsewhere) below
+        // the one that lost its buttons.
+        let here = b["block_id"] == block_id || (block_id.is_empty() && removed);
+        if here && !placed {
             out.push(line.clone());
             placed = true;
         }

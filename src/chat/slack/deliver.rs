@@ -9,12 +9,15 @@
 //! recorded message.
 use super::api::{CallError, SlackApi};
 use super::blocks;
+use crate::app::decided_topic;
 use crate::chat::{Mention, Message};
 use crate::domain::roles::Role;
+use crate::domain::spent::is_spent;
 use crate::notify::Deliverer;
 use crate::notify::worker::DeliveryError;
 use crate::store::{Store, copies, outbox::OutboxRow, people, slack};
 use futures_util::future::BoxFuture;
+use serde_json::Value;
 use sqlx::PgConnection;
 
 pub struct SlackDeliverer {
@@ -67,6 +70,48 @@ pub async fn mention_tokens(
     Ok(out)
 }
 
+/// The topics a posted message is a copy of: its own (whole), and each offer whose buttons
+/// one of its lines carries (a digest: edited line by line).
+fn topics(msg: &Message, post: &blocks::Post) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = msg.topic.iter().map(|t| (t.clone(), false)).collect();
+    for b in post.blocks.iter().filter(|b| b["type"] == "actions") {
+        for e in b["elements"].as_array().into_iter().flatten() {
+            if let Some(t) = e["value"].as_str().and_then(decided_topic)
+                && !out.iter().any(|(o, _)| *o == t)
+            {
+                out.push((t, true));
+            }
+        }
+    }
+    out
+}
+
+impl SlackDeliverer {
+    /// Corrects one line of a longer message (a digest): reads the message as it is now, drops
+    /// the spent buttons and says what happened below them.
+    async fn edit_line(&self, channel: &str, ts: &str, line: &Value) -> Result<(), DeliveryError> {
+        let resolved = line["resolved"].as_str().unwrap_or_default();
+        let spent: Vec<String> = serde_json::from_value(line["spent"].clone()).unwrap_or_default();
+        let Some((text, current)) = self.api.message(channel, ts).await.map_err(call)? else {
+            return Ok(());
+        };
+        let live = current
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+            .any(|e| e["value"].as_str().is_some_and(|c| is_spent(&spent, c)));
+        if !live {
+            // Already resolved where it was pressed, or no longer listed.
+            return Ok(());
+        }
+        let updated = blocks::resolve_spent(&current, "", resolved, &spent);
+        self.api
+            .update(channel, ts, &text, &updated)
+            .await
+            .map_err(call)
+    }
+}
+
 impl Deliverer for SlackDeliverer {
     fn accepts(&self, row: &OutboxRow) -> bool {
         (row.kind == "chat" || row.kind == "chat_edit")
@@ -82,6 +127,13 @@ impl Deliverer for SlackDeliverer {
                 .as_str()
                 .and_then(channel_id)
                 .ok_or_else(|| DeliveryError::Permanent("not a slack: channel".into()))?;
+            if let (true, Some(line), Some(ts)) = (
+                row.kind == "chat_edit",
+                row.payload.get("line"),
+                row.payload["message_id"].as_str(),
+            ) {
+                return self.edit_line(channel, ts, line).await;
+            }
             let msg: Message = serde_json::from_value(row.payload["message"].clone())
                 .map_err(|e| DeliveryError::Permanent(format!("bad chat payload: {e}")))?;
             let db = |e: sqlx::Error| DeliveryError::Retry(format!("database: {e}"));
@@ -120,8 +172,11 @@ impl Deliverer for SlackDeliverer {
                     .await
                     .map_err(db)?;
                 if i == 0 {
-                    if let Some(topic) = &msg.topic {
-                        copies::record(&mut conn, topic, &format!("slack:{channel}"), &ts)
+                    // A thread reply is not found again by its channel's history: only the
+                    // first part's lines are kept true.
+                    let at = format!("slack:{channel}");
+                    for (topic, line) in topics(&msg, post) {
+                        copies::record(&mut conn, &topic, &at, &ts, line)
                             .await
                             .map_err(db)?;
                     }

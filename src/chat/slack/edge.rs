@@ -212,7 +212,8 @@ async fn post_copy(
     };
     let recorded = match edge.app.store.pool.acquire().await {
         Ok(mut conn) => {
-            store::copies::record(&mut conn, topic, &format!("slack:{channel_id}"), &ts).await
+            store::copies::record(&mut conn, topic, &format!("slack:{channel_id}"), &ts, false)
+                .await
         }
         Err(e) => Err(e),
     };
