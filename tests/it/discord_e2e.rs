@@ -141,6 +141,9 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
     let text = resolved.to_string();
     assert!(text.contains("Approved by mike at 10:00 UTC"), "{text}");
     assert_eq!(resolved["components"], json!([]), "{resolved}");
+    // Every button on it was decided: the content above says so too.
+    let content = resolved["content"].as_str().unwrap();
+    assert!(content.contains("approved by mike"), "{content}");
 
     // Discord redelivers the same press, and the manager presses the stale button again.
     r.fake

@@ -301,8 +301,29 @@ impl Discord {
             self.followups(&c.token, &posts, true).await;
             return;
         }
+        // Every button on it decided by this press (a ping posted before copies were
+        // recorded) makes it a decision message as surely as a recorded copy.
+        let only_spent = c
+            .message
+            .components
+            .iter()
+            .flat_map(|r| r.components.iter())
+            .all(|b| match b {
+                ActionRowComponent::Button(b) => match &b.data {
+                    serenity::all::ButtonKind::NonLink { custom_id, .. } => {
+                        match custom_id::parse(custom_id) {
+                            Some(CustomId::Run(c) | CustomId::Form(c)) => {
+                                crate::domain::spent::is_spent(&out.spent, &c)
+                            }
+                            _ => false,
+                        }
+                    }
+                    _ => false,
+                },
+                _ => false,
+            });
         if let Some(whole) = &out.updated
-            && self.is_copy(whole, c).await
+            && (only_spent || self.is_copy(whole, c).await)
         {
             // A decision message: its content, embeds and buttons all say what was decided.
             let post = &render::render(whole)[0];

@@ -7,6 +7,7 @@ use super::blocks::{self, FORM, Post};
 use super::config::SlackConfig;
 use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
 use crate::chat::{Message, Visibility};
+use crate::domain::spent::is_spent;
 use crate::store;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -334,9 +335,18 @@ pub async fn run_block_action(edge: &SlackEdge, payload: Value) -> Option<Outcom
         return Some(out);
     }
     let resolved = out.resolved.clone().unwrap_or_default();
+    // Every button on it decided by this press (a ping posted before copies were recorded)
+    // makes it a decision message as surely as a recorded copy.
+    let only_spent = payload["message"]["blocks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+        .all(|e| e["value"].as_str().is_some_and(|c| is_spent(&out.spent, c)));
     if let Some(whole) = &out.updated
         && !message_ts.is_empty()
-        && is_copy(edge, whole, &channel_id, &message_ts).await
+        && (only_spent || is_copy(edge, whole, &channel_id, &message_ts).await)
     {
         // A decision message: its text and blocks both say what was decided.
         let post = first(whole);
