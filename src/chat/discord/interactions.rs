@@ -301,27 +301,28 @@ impl Discord {
             self.followups(&c.token, &posts, true).await;
             return;
         }
-        // Every button on it decided by this press (a ping posted before copies were
-        // recorded) makes it a decision message as surely as a recorded copy.
-        let only_spent = c
-            .message
-            .components
-            .iter()
-            .flat_map(|r| r.components.iter())
-            .all(|b| match b {
-                ActionRowComponent::Button(b) => match &b.data {
-                    serenity::all::ButtonKind::NonLink { custom_id, .. } => {
-                        match custom_id::parse(custom_id) {
-                            Some(CustomId::Run(c) | CustomId::Form(c)) => {
-                                crate::domain::spent::is_spent(&out.spent, &c)
+        // Every button on it decided by this press, and no embed title (a digest has one),
+        // makes it a decision message as surely as a recorded copy (a ping posted before
+        // copies were kept).
+        let only_spent = !c.message.embeds.iter().any(|e| e.title.is_some())
+            && c.message
+                .components
+                .iter()
+                .flat_map(|r| r.components.iter())
+                .all(|b| match b {
+                    ActionRowComponent::Button(b) => match &b.data {
+                        serenity::all::ButtonKind::NonLink { custom_id, .. } => {
+                            match custom_id::parse(custom_id) {
+                                Some(CustomId::Run(c) | CustomId::Form(c)) => {
+                                    crate::domain::spent::is_spent(&out.spent, &c)
+                                }
+                                _ => false,
                             }
-                            _ => false,
                         }
-                    }
+                        _ => false,
+                    },
                     _ => false,
-                },
-                _ => false,
-            });
+                });
         if let Some(whole) = &out.updated
             && (only_spent || self.is_copy(whole, c).await)
         {

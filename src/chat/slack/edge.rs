@@ -335,15 +335,18 @@ pub async fn run_block_action(edge: &SlackEdge, payload: Value) -> Option<Outcom
         return Some(out);
     }
     let resolved = out.resolved.clone().unwrap_or_default();
-    // Every button on it decided by this press (a ping posted before copies were recorded)
-    // makes it a decision message as surely as a recorded copy.
-    let only_spent = payload["message"]["blocks"]
+    // Every button on it decided by this press, and no header (a digest has one), makes it a
+    // decision message as surely as a recorded copy (a ping posted before copies were kept).
+    let pressed = payload["message"]["blocks"]
         .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|b| b["type"] == "actions")
-        .flat_map(|b| b["elements"].as_array().into_iter().flatten())
-        .all(|e| e["value"].as_str().is_some_and(|c| is_spent(&out.spent, c)));
+        .cloned()
+        .unwrap_or_default();
+    let only_spent = !pressed.iter().any(|b| b["type"] == "header")
+        && pressed
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+            .all(|e| e["value"].as_str().is_some_and(|c| is_spent(&out.spent, c)));
     if let Some(whole) = &out.updated
         && !message_ts.is_empty()
         && (only_spent || is_copy(edge, whole, &channel_id, &message_ts).await)
