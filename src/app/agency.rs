@@ -6,9 +6,9 @@ use crate::digest::decision_buttons;
 use crate::domain::dates::count_of;
 use crate::domain::money::{Currency, Money};
 use crate::domain::settlement::{Decision, OfferStatus, decide};
-use crate::message::{Block, Message, Visibility};
+use crate::message::{Block, Mention, Message, Visibility};
 use crate::refuse;
-use crate::store::{collections, ledger, outbox};
+use crate::store::{collections, copies, ledger, outbox};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
@@ -150,6 +150,7 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         acc.name,
         note.map(|n| format!(" Note: {n}")).unwrap_or_default()
     );
+    let topic = offer_topic(id);
     let ping = Message {
         text: format!(
             "Settlement offer {id} on {} needs a manager's decision",
@@ -160,6 +161,8 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
             buttons: decision_buttons(id),
         }],
         visibility: Visibility::Channel,
+        mentions: vec![Mention::Managers],
+        topic: Some(topic.clone()),
     };
     outbox::enqueue(
         tx,
@@ -183,8 +186,26 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
             },
         ],
         visibility: Visibility::Channel,
+        topic: Some(topic),
+        ..Default::default()
     };
     Ok(Done::new(reply, Some(acc.code.clone())).with_details(json!({"offer_id": id, "amount_minor": amount.minor, "currency": amount.currency, "agency": agency.name})))
+}
+
+/// Every message carrying an offer's Approve / Reject is about this topic; its decision edits
+/// each recorded copy.
+pub fn offer_topic(offer_id: i64) -> String {
+    format!("offer:{offer_id}")
+}
+
+/// The topic of the offer a button decides (`settle 12 approve` → `offer:12`), so a post
+/// listing it (a digest) is edited when it is decided.
+pub fn decided_topic(command: &str) -> Option<String> {
+    let mut words = command.split_whitespace();
+    if words.next()? != "settle" {
+        return None;
+    }
+    words.next()?.parse().ok().map(offer_topic)
 }
 
 pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
@@ -244,12 +265,51 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + first.as_str())
         .unwrap_or_default();
+    let resolved = format!("{capital} by {} at {at}", ctx.who());
+    // What every copy of the offer's message says from now on: its notification text and
+    // its line, without the choices, and who decided.
+    let decided = Message {
+        text: text.clone(),
+        blocks: vec![
+            Block::Item {
+                text: format!(
+                    "*Offer {id}* from {}: settle *{}* ({}) for *{amount}*.{}",
+                    agency.name,
+                    acc.code,
+                    acc.name,
+                    offer
+                        .note
+                        .as_deref()
+                        .map(|n| format!(" Note: {n}"))
+                        .unwrap_or_default()
+                ),
+                buttons: vec![],
+            },
+            Block::Context {
+                text: format!(
+                    "✅ {resolved}.{}",
+                    note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+                ),
+            },
+        ],
+        visibility: Visibility::Channel,
+        topic: Some(offer_topic(id)),
+        ..Default::default()
+    };
+    let outcome = copies::Outcome {
+        message: serde_json::to_value(&decided).map_err(anyhow::Error::from)?,
+        resolved: format!("Offer {id}: {resolved}"),
+        spent: vec![format!("settle {id}")],
+    };
+    copies::settle(tx, &offer_topic(id), &outcome).await?;
     Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
         .with_details(json!({"offer_id": id, "decision": next, "agency": agency.name}))
-        .resolved(format!("{capital} by {} at {at}", ctx.who())))
+        .resolved(resolved)
+        .updated(decided))
 }
 
-/// Queues the agency's ping: a message in its chat channel and a signed webhook, whichever it has.
+/// Queues the agency's ping: a message in its chat channel, mentioning its people, and a
+/// signed webhook, whichever it has.
 async fn ping_agency(
     tx: &mut PgConnection,
     agency: &collections::Agency,
@@ -257,6 +317,9 @@ async fn ping_agency(
     event: Value,
     message: Message,
 ) -> Result<(), Fail> {
+    let message = message.mentioning(Mention::Agency {
+        name: agency.name.clone(),
+    });
     if let Some(channel) = &agency.channel {
         outbox::enqueue(
             tx,

@@ -60,6 +60,8 @@ pub struct Done {
     pub subject: Option<String>,
     pub details: serde_json::Value,
     pub resolved: Option<String>,
+    pub spent: Vec<String>,
+    pub updated: Option<Message>,
 }
 
 impl Done {
@@ -69,6 +71,8 @@ impl Done {
             subject: subject.into(),
             details: serde_json::Value::Null,
             resolved: None,
+            spent: vec![],
+            updated: None,
         }
     }
     pub fn with_details(mut self, details: serde_json::Value) -> Done {
@@ -77,6 +81,10 @@ impl Done {
     }
     pub fn resolved(mut self, line: String) -> Done {
         self.resolved = Some(line);
+        self
+    }
+    pub fn updated(mut self, message: Message) -> Done {
+        self.updated = Some(message);
         self
     }
 }

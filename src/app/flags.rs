@@ -1,7 +1,7 @@
 //! `ar flag` / `ar unflag`: management calls.
 use super::{Ctx, Done, Fail, args};
 use crate::commands::Parsed;
-use crate::message::{Block, Button, ButtonStyle, Message, Visibility};
+use crate::message::{Block, Button, ButtonStyle, Mention, Message, Visibility};
 use crate::refuse;
 use crate::store::{collections, outbox};
 use serde_json::json;
@@ -45,6 +45,8 @@ pub async fn flag(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resul
             }],
         }],
         visibility: Visibility::Channel,
+        mentions: vec![Mention::Managers],
+        ..Default::default()
     };
     let managers = &ctx.app.settings.managers_channel;
     outbox::enqueue(

@@ -73,4 +73,11 @@ pub struct Outcome {
     /// For a button press that took effect: one line to put on the original message in place
     /// of the buttons that no longer apply, e.g. "Approved by Maria at 10:42".
     pub resolved: Option<String>,
+    /// With `resolved`: the commands (name and subject, e.g. `remind ACME-001`) whose buttons
+    /// no longer apply after this one; the line keeps its other buttons. Empty: the pressed
+    /// button's row goes.
+    pub spent: Vec<String>,
+    /// For a decision: what every copy of the decided message now says (its `topic` names
+    /// it); an edge shows it in place of the pressed copy when that copy is one of them.
+    pub updated: Option<Message>,
 }

@@ -16,6 +16,7 @@ mod remind;
 mod roles;
 mod views;
 
+pub use agency::decided_topic;
 pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};
 
@@ -23,6 +24,7 @@ use crate::clock::Clock;
 use crate::commands::{Parsed, Typing, parse_line, registry};
 use crate::config::Settings;
 use crate::domain::roles::{Role, permits};
+use crate::domain::spent::spent_after;
 use crate::message::Message;
 use crate::store::{self, Store, actions};
 use anyhow::Result;
@@ -89,6 +91,8 @@ impl App {
                     refused: true,
                     replayed: false,
                     resolved: None,
+                    spent: vec![],
+                    updated: None,
                 }
             }
         }
@@ -136,7 +140,9 @@ impl App {
         };
         let mut tx = self.store.begin().await?;
         match dispatch(&ctx, &mut tx, &parsed).await {
-            Ok(done) if parsed.spec.read_only => {
+            Ok(mut done) if parsed.spec.read_only => {
+                done.reply
+                    .retain_buttons(|b| may_press(&ctx.roles, &b.command));
                 // A view changes nothing: record who looked at what, not the reply (tens of
                 // kB for a digest); a retry with the same request id is answered afresh.
                 let action = actions::NewAction {
@@ -161,9 +167,18 @@ impl App {
                     refused: false,
                     replayed: retried_view || !first,
                     resolved: None,
+                    spent: vec![],
+                    updated: None,
                 })
             }
-            Ok(done) => {
+            Ok(mut done) => {
+                // A button the reader may not press is only a refusal waiting to happen.
+                done.reply
+                    .retain_buttons(|b| may_press(&ctx.roles, &b.command));
+                if done.resolved.is_some() && done.spent.is_empty() {
+                    let subject = inv.text.split_whitespace().nth(1).unwrap_or_default();
+                    done.spent = spent_after(&parsed.spec.name, subject);
+                }
                 let action = actions::NewAction {
                     at: inv.now,
                     actor_platform: inv.actor.platform.key().into(),
@@ -176,6 +191,7 @@ impl App {
                     details: json!({
                         "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
                         "facts": done.details, "reply": done.reply, "resolved": done.resolved,
+                        "spent": done.spent, "updated": done.updated,
                     }),
                     idempotency_key: Some(inv.request_id.clone()),
                 };
@@ -187,6 +203,8 @@ impl App {
                             refused: false,
                             replayed: false,
                             resolved: done.resolved,
+                            spent: done.spent,
+                            updated: done.updated,
                         })
                     }
                     Err(e) if store::is_unique_violation(&e) => {
@@ -262,6 +280,8 @@ impl App {
             refused: true,
             replayed: false,
             resolved: None,
+            spent: vec![],
+            updated: None,
         })
     }
 }
@@ -320,7 +340,19 @@ fn replay(prev: actions::ActionRow) -> Outcome {
         refused: prev.outcome == "refused",
         replayed: true,
         resolved: prev.details["resolved"].as_str().map(str::to_string),
+        spent: serde_json::from_value(prev.details["spent"].clone()).unwrap_or_default(),
+        updated: serde_json::from_value(prev.details["updated"].clone()).unwrap_or_default(),
     }
+}
+
+/// Whether someone with `roles` may run a button's command, by the roles its declaration in
+/// `commands/` names (a command no one declared is not offered).
+pub fn may_press(roles: &[Role], command: &str) -> bool {
+    command
+        .split_whitespace()
+        .next()
+        .and_then(|name| registry().get(name))
+        .is_some_and(|spec| spec.anyone || permits(roles, &spec.roles))
 }
 
 async fn dispatch(
@@ -360,6 +392,23 @@ pub const HANDLED: &[&str] = &[
 
 #[cfg(test)]
 mod tests {
+    use super::may_press;
+    use crate::domain::roles::Role;
+
+    #[test]
+    fn buttons_are_offered_only_to_roles_their_commands_declare() {
+        let agency = [Role::Agency];
+        assert!(!may_press(&agency, "settle 12 approve"));
+        assert!(!may_press(&agency, "remind ACME-001"));
+        assert!(may_press(&agency, "account ACME-001"));
+        assert!(may_press(&[Role::Manager], "settle 12 reject"));
+        // A form button is judged by its command's name.
+        assert!(may_press(&[Role::Collector], "promise ACME-001"));
+        assert!(!may_press(&agency, "promise ACME-001"));
+        assert!(may_press(&[Role::Admin], "settle 12 approve"));
+        assert!(!may_press(&[], "nonsense 1"));
+    }
+
     #[test]
     fn every_declared_command_has_a_handler_and_vice_versa() {
         let mut declared: Vec<&str> = crate::commands::registry()

@@ -198,6 +198,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text,
             blocks,
             visibility: Visibility::Ephemeral,
+            ..Default::default()
         },
         Some(acc.code.clone()),
     ))
@@ -254,6 +255,7 @@ pub async fn aging(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
             text: format!("Aging as of {}", ctx.today),
             blocks,
             visibility: Visibility::Ephemeral,
+            ..Default::default()
         },
         None,
     ))

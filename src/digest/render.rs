@@ -341,6 +341,7 @@ pub fn render(d: &Digest) -> Message {
         text,
         blocks,
         visibility: Visibility::Channel,
+        ..Default::default()
     }
 }
 

@@ -12,3 +12,4 @@ pub mod reminder;
 pub mod roles;
 pub mod send_window;
 pub mod settlement;
+pub mod spent;

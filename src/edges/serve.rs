@@ -11,7 +11,9 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
     let mut ds = Deliverers::new(8)
         .add(
             "chat",
-            Arc::new(crate::edges::console::deliver::ConsoleChannel),
+            Arc::new(crate::edges::console::deliver::ConsoleChannel {
+                store: Some(app.store.clone()),
+            }),
         )
         .add(
             "webhook",
@@ -20,8 +22,8 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
                 Duration::from_secs(10),
             )?),
         );
-    if let Some(d) = crate::edges::discord::deliverer_from_env() {
-        ds = ds.add("chat", d);
+    if let Some(d) = crate::edges::discord::deliverer_from_env(app) {
+        ds = ds.add("chat", d.clone()).add("chat_edit", d);
     }
     ds = crate::edges::slack::add_deliverer(ds, app);
     if let Some(mail) = notify::email::MailSettings::from_env()? {

@@ -81,12 +81,32 @@ pub enum Block {
     Divider,
 }
 
+/// Who a message must notify, named the core's way; each edge turns it into its platform's
+/// mention (a Discord role, a Slack user group or people, names on the console). A channel
+/// post without one reaches only those who happen to watch the channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Mention {
+    /// The people who decide: offers and management-call flags.
+    Managers,
+    /// The people who act for this agency: its decisions and referrals.
+    Agency { name: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Message {
     /// Plain-text summary: the notification text and the fallback where blocks don't render.
     pub text: String,
     pub blocks: Vec<Block>,
     pub visibility: Visibility,
+    /// Who must be notified (defaulted so outbox rows queued before it still parse).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Mention>,
+    /// What the message is about when later events must change every copy of it, e.g.
+    /// `offer:12`: edges and deliverers record where such a message lands, and the decision
+    /// edits each copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
 }
 
 impl Message {
@@ -97,6 +117,7 @@ impl Message {
             blocks: vec![Block::Text { text: text.clone() }],
             text,
             visibility: Visibility::Ephemeral,
+            ..Default::default()
         }
     }
 
@@ -105,6 +126,21 @@ impl Message {
         Message {
             visibility: Visibility::Channel,
             ..Message::ephemeral(text)
+        }
+    }
+
+    /// Who must be notified.
+    pub fn mentioning(mut self, mention: Mention) -> Message {
+        self.mentions.push(mention);
+        self
+    }
+
+    /// Keeps only the buttons `keep` accepts (e.g. those the reader may press).
+    pub fn retain_buttons(&mut self, mut keep: impl FnMut(&Button) -> bool) {
+        for b in &mut self.blocks {
+            if let Block::Item { buttons, .. } = b {
+                buttons.retain(&mut keep);
+            }
         }
     }
 

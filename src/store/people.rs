@@ -70,3 +70,23 @@ pub async fn list(
     .fetch_all(conn)
     .await
 }
+
+/// The user ids on `platform` granted `role` (for an agency role: that agency's), in the
+/// order they were granted: the people a ping must notify when no group stands for them.
+pub async fn holders(
+    conn: &mut PgConnection,
+    platform: &str,
+    role: Role,
+    agency: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT p.user_id FROM people p LEFT JOIN agencies a ON a.id = p.agency_id
+          WHERE p.platform = $1 AND p.role = $2 AND ($3::text IS NULL OR a.name = $3)
+          ORDER BY p.granted_at, p.user_id",
+    )
+    .bind(platform)
+    .bind(role.key())
+    .bind(agency)
+    .fetch_all(conn)
+    .await
+}

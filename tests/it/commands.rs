@@ -197,6 +197,14 @@ async fn flag_and_unflag_a_management_call() {
     let maria = person("maria", Role::Collector);
     let boss = person("priya", Role::Manager);
     ok(&app, &maria, "flag BOLT-001 three missed calls").await;
+    // The managers' ping names whom it must notify.
+    let mentions: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload->'message'->'mentions' FROM outbox WHERE dedupe_key LIKE 'flag:%'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(mentions, serde_json::json!([{"type": "managers"}]));
     refused(
         &app,
         &maria,
@@ -284,8 +292,23 @@ async fn refer_offer_and_settle_with_the_agency_pinged() {
         "offer BOLT-001 4,000.00 lump sum within 10 days",
     )
     .await;
-    let approve = out
-        .reply
+    // The agency may never decide: its own reply carries no Approve / Reject.
+    assert_eq!(
+        out.reply.buttons().count(),
+        0,
+        "{:?}",
+        out.reply.buttons().collect::<Vec<_>>()
+    );
+    // The managers' ping does, and mentions the managers.
+    let ping: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload->'message' FROM outbox WHERE payload->>'channel' = 'console:managers'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(ping["mentions"], serde_json::json!([{"type": "managers"}]));
+    let ping: dunbot::message::Message = serde_json::from_value(ping).unwrap();
+    let approve = ping
         .buttons()
         .find(|b| b.label == "Approve")
         .expect("approve button")
@@ -320,6 +343,15 @@ async fn refer_offer_and_settle_with_the_agency_pinged() {
         channels,
         ["console:agency", "console:managers", "console:agency"]
     );
+    // Both agency pings (the referral, the decision) mention the agency's people.
+    let mentions: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT payload->'message'->'mentions' FROM outbox WHERE payload->>'channel' = 'console:agency' ORDER BY id",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap();
+    let northwind = serde_json::json!([{"type": "agency", "name": "Northwind Recovery"}]);
+    assert_eq!(mentions, [northwind.clone(), northwind]);
 }
 
 #[tokio::test]

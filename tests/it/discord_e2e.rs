@@ -85,7 +85,8 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
     assert!(answer.to_string().contains("ACME-001"), "{answer}");
     assert_eq!(count(app, "promises").await, 1);
 
-    // The collector records the agency's offer; the answer carries Approve / Reject.
+    // The collector records the agency's offer; the answer carries no Approve / Reject, which
+    // only a manager may press.
     r.fake.interaction(slash(
         5002,
         CHANNEL,
@@ -102,16 +103,15 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
         .flat_map(|row| row["components"].as_array().unwrap().clone())
         .map(|b| b["custom_id"].as_str().unwrap().to_string())
         .collect();
-    let approve = ids
-        .iter()
-        .find(|id| id.ends_with("approve"))
-        .expect("an Approve button")
-        .clone();
-    assert!(
-        approve.starts_with("r:") && approve.len() < 100,
-        "{approve}"
-    );
-    let message = posted_message(990_001, CHANNEL, &offer_msg);
+    assert!(ids.is_empty(), "{ids:?}");
+    // The managers' copy carries them (as the managers' ping renders it).
+    let approve = "r:0:settle 1 approve".to_string();
+    let mut ping = offer_msg.clone();
+    ping["components"] = json!([{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Approve", "custom_id": approve},
+        {"type": 2, "style": 4, "label": "Reject", "custom_id": "r:1:settle 1 reject"},
+    ]}]);
+    let message = posted_message(990_001, CHANNEL, &ping);
 
     // The collector presses Approve: refused to them alone in the response, recorded.
     r.fake
@@ -131,6 +131,9 @@ async fn collector_promise_refused_approve_and_a_manager_approving_once() {
     let text = resolved.to_string();
     assert!(text.contains("Approved by mike at 10:00 UTC"), "{text}");
     assert_eq!(resolved["components"], json!([]), "{resolved}");
+    // Every button on it was decided: the content above says so too.
+    let content = resolved["content"].as_str().unwrap();
+    assert!(content.contains("approved by mike"), "{content}");
 
     // Discord redelivers the same press, and the manager presses the stale button again.
     r.fake

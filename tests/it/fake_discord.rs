@@ -33,6 +33,8 @@ pub struct Inner {
     pub fail: Mutex<VecDeque<(String, String, u16)>>,
     /// Gateway frames received from the bot (IDENTIFY, RESUME, heartbeats).
     pub gateway_in: Mutex<Vec<Value>>,
+    /// Channel messages as they stand (posted, then edited), by id.
+    pub messages: Mutex<Vec<(String, Value)>>,
     pub connections: AtomicUsize,
     /// Messages a thread was started from (a thread's id is its message's).
     pub threads: Mutex<Vec<String>>,
@@ -247,6 +249,10 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         })),
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
         ("PATCH", ["webhooks", _, _, "messages", _]) => json(fake.message("1", &body)),
+        // The original response as Discord keeps it: a message with its own id.
+        ("GET", ["webhooks", _, _, "messages", "@original"]) => {
+            json(fake.message("1", &json!({"content": "answer"})))
+        }
         ("DELETE", ["webhooks", _, _, "messages", _]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => json(fake.message("1", &body)),
         ("POST", ["channels", ch, "messages"]) => {
@@ -259,6 +265,8 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
                 return json(m.clone());
             }
             let m = fake.message(ch, &body);
+            let id = m["id"].as_str().unwrap().to_string();
+            fake.inner.messages.lock().unwrap().push((id, m.clone()));
             if let Some(n) = nonce {
                 seen.push((n.to_string(), m.clone()));
             }
@@ -282,6 +290,27 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
                 "thread_metadata": {"archived": false, "auto_archive_duration": body["auto_archive_duration"],
                     "archive_timestamp": "2026-11-23T10:00:00.000000+00:00", "locked": false},
             }))
+        }
+        ("PATCH", ["channels", ch, "messages", id]) => {
+            let mut m = fake.message(ch, &body);
+            m["id"] = json!(id);
+            let mut all = fake.inner.messages.lock().unwrap();
+            match all.iter_mut().find(|(i, _)| i == id) {
+                Some(stored) => stored.1 = m.clone(),
+                None => all.push((id.to_string(), m.clone())),
+            }
+            json(m)
+        }
+        ("GET", ["channels", _, "messages", id]) => {
+            let all = fake.inner.messages.lock().unwrap();
+            match all.iter().find(|(i, _)| i == id) {
+                Some((_, m)) => json(m.clone()),
+                None => (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({"message": "Unknown Message", "code": 10008})),
+                )
+                    .into_response(),
+            }
         }
         ("PUT", ["applications", _, "guilds", _, "commands"])
         | ("PUT", ["applications", _, "commands"]) => json(json!([])),

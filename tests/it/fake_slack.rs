@@ -39,6 +39,8 @@ struct Inner {
     socket_in: Vec<Value>,
     /// The workspace's people, as `users.info` returns them, by id.
     users: Vec<(String, Value)>,
+    /// Messages as they stand (posted, then updated), by ts: what `conversations.history` reads.
+    messages: Vec<(String, Value)>,
 }
 
 #[derive(Clone)]
@@ -260,14 +262,43 @@ async fn api(
     if channel == "CGONE" {
         return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
     }
+    let stored = |ts: &str| {
+        json!({"type": "message", "ts": ts, "channel": channel, "text": req["text"],
+               "blocks": req.get("blocks").cloned().unwrap_or(json!([])), "bot_id": "B0FAKE"})
+    };
     let reply = match method.as_str() {
         "chat.postMessage" => {
             let ts = f.next_ts();
+            f.inner
+                .lock()
+                .unwrap()
+                .messages
+                .push((ts.clone(), stored(&ts)));
             json!({"ok": true, "channel": channel, "ts": ts,
                    "message": {"ts": ts, "type": "message", "text": req["text"], "bot_id": "B0FAKE"}})
         }
-        "chat.update" => json!({"ok": true, "channel": channel, "ts": req["ts"],
-                               "message": {"text": req["text"], "bot_id": "B0FAKE"}}),
+        "chat.update" => {
+            let ts = req["ts"].as_str().unwrap_or_default().to_string();
+            let mut i = f.inner.lock().unwrap();
+            if let Some(m) = i.messages.iter_mut().find(|(t, _)| *t == ts) {
+                m.1 = stored(&ts);
+            }
+            json!({"ok": true, "channel": channel, "ts": req["ts"],
+                   "message": {"text": req["text"], "bot_id": "B0FAKE"}})
+        }
+        "conversations.history" => {
+            let latest = req["latest"].as_str().unwrap_or_default();
+            let found: Vec<Value> = f
+                .inner
+                .lock()
+                .unwrap()
+                .messages
+                .iter()
+                .filter(|(t, m)| t == latest && m["channel"] == channel)
+                .map(|(_, m)| m.clone())
+                .collect();
+            json!({"ok": true, "messages": found, "has_more": false})
+        }
         "chat.postEphemeral" => json!({"ok": true, "message_ts": f.next_ts()}),
         "views.open" => {
             let mut view = req["view"].clone();
@@ -282,7 +313,8 @@ async fn api(
     Json(reply).into_response()
 }
 
-/// The Web API's GET methods (`users.info`), their arguments in the query string.
+/// The Web API's GET methods (`users.info`, and `conversations.history` through `api`), their
+/// arguments in the query string.
 async fn api_get(
     State(f): State<FakeSlack>,
     Path(method): Path<String>,
@@ -290,6 +322,9 @@ async fn api_get(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
     let query = Bytes::from(query.unwrap_or_default());
+    if method != "users.info" {
+        return api(State(f), Path(method), headers, query).await;
+    }
     if let Some((status, ra)) = f.record(&method, &headers, &query) {
         return scripted(status, ra);
     }

@@ -19,6 +19,7 @@ mod fake_slack;
 mod idempotency;
 mod imports;
 mod lifecycle;
+mod message_life;
 mod outbox_lease;
 mod scheduler;
 mod serve;

@@ -37,6 +37,7 @@ fn long_digest(n: usize) -> Message {
         text: "Collections digest".into(),
         blocks,
         visibility: Visibility::Channel,
+        ..Default::default()
     }
 }
 

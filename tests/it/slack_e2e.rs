@@ -100,6 +100,9 @@ async fn promise_refused_approve_and_double_approve_over_http() {
     );
     let text = upd["blocks"].to_string();
     assert!(text.contains("Approved by umgr at"), "{text}");
+    // The notification text no longer asks for a decision either.
+    let note = upd["text"].as_str().unwrap();
+    assert!(note.contains("approved by umgr"), "{note}");
     assert!(
         !text.contains(&approve),
         "the decision buttons are gone: {text}"

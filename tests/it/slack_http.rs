@@ -320,6 +320,7 @@ async fn log_promise_opens_a_modal_whose_errors_are_field_errors() {
             buttons: dunbot::digest::account_buttons("ACME-001"),
         }],
         visibility: dunbot::message::Visibility::Channel,
+        ..Default::default()
     };
     let mut conn = bot.app.store.pool.acquire().await.unwrap();
     dunbot::store::outbox::enqueue(
@@ -424,8 +425,13 @@ async fn log_promise_opens_a_modal_whose_errors_are_field_errors() {
         "{text}"
     );
     assert!(
-        !text.contains("promise ACME-001\""),
+        !text.contains("promise ACME-001\"") && !text.contains("remind ACME-001\""),
         "the used buttons are gone: {text}"
+    );
+    // A promise pauses reminders, but the account may still need a management call.
+    assert!(
+        text.contains("flag ACME-001\""),
+        "Flag for call stays: {text}"
     );
 }
 

@@ -107,13 +107,14 @@ pub async fn offer_on_bolt(app: &App) -> i64 {
 impl Bot {
     /// Delivers what the outbox holds through the Slack deliverer (one pass).
     pub async fn drain(&self) -> usize {
-        let ds = dunbot::notify::Deliverers::new(8).add(
-            "chat",
-            Arc::new(dunbot::edges::slack::deliver::SlackDeliverer {
-                api: self.edge.api.clone().unwrap(),
-                store: self.app.store.clone(),
-            }),
-        );
+        let d = Arc::new(dunbot::edges::slack::deliver::SlackDeliverer {
+            api: self.edge.api.clone().unwrap(),
+            store: self.app.store.clone(),
+            managers_group: self.edge.cfg.managers_group.clone(),
+        });
+        let ds = dunbot::notify::Deliverers::new(8)
+            .add("chat", d.clone())
+            .add("chat_edit", d);
         dunbot::notify::drain_once(&self.app.store, &ds, 50)
             .await
             .unwrap()

@@ -1,11 +1,39 @@
 //! Chat posts to `console:*` channels: printed to standard output, the local channel.
-use super::render::render;
-use crate::message::Message;
+use super::render::render_with;
+use crate::domain::roles::Role;
+use crate::message::{Mention, Message};
 use crate::notify::worker::{Deliverer, DeliveryError};
-use crate::store::outbox::OutboxRow;
+use crate::store::{Store, outbox::OutboxRow, people};
 use futures_util::future::BoxFuture;
 
-pub struct ConsoleChannel;
+/// Prints posts; with a store, a ping names the console people it reaches.
+pub struct ConsoleChannel {
+    pub store: Option<Store>,
+}
+
+impl ConsoleChannel {
+    /// The console names (their user ids) each mention reaches.
+    async fn names(&self, msg: &Message) -> Vec<(Mention, Vec<String>)> {
+        let mut out = Vec::new();
+        let Some(store) = &self.store else {
+            return out;
+        };
+        let Ok(mut conn) = store.pool.acquire().await else {
+            return out;
+        };
+        for m in &msg.mentions {
+            let (role, agency) = match m {
+                Mention::Managers => (Role::Manager, None),
+                Mention::Agency { name } => (Role::Agency, Some(name.as_str())),
+            };
+            let names = people::holders(&mut conn, "console", role, agency)
+                .await
+                .unwrap_or_default();
+            out.push((m.clone(), names));
+        }
+        out
+    }
+}
 
 impl Deliverer for ConsoleChannel {
     fn accepts(&self, row: &OutboxRow) -> bool {
@@ -20,7 +48,15 @@ impl Deliverer for ConsoleChannel {
             let msg: Message = serde_json::from_value(row.payload["message"].clone())
                 .map_err(|e| DeliveryError::Permanent(format!("bad chat payload: {e}")))?;
             let channel = row.payload["channel"].as_str().unwrap_or("console:local");
-            println!("\n[{channel}]\n{}\n", render(&msg));
+            let names = self.names(&msg).await;
+            let text = render_with(&msg, &|m| {
+                names
+                    .iter()
+                    .find(|(k, _)| k == m)
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_default()
+            });
+            println!("\n[{channel}]\n{text}\n");
             Ok(())
         })
     }

@@ -11,7 +11,9 @@ use super::config::DiscordConfig;
 use super::custom_id::{self, CustomId};
 use super::render::{self, Post, truncate};
 pub use super::translate::EPHEMERAL;
-use super::translate::{command_line, form_of, message_response, modal_response, resolved_edit};
+use super::translate::{
+    command_line, form_of, message_resolved, message_response, modal_response, resolved_edit,
+};
 use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
 use crate::message::Visibility;
 use crate::message::forms::command_from_form;
@@ -169,7 +171,7 @@ impl Discord {
         let private = PRIVATE_ANSWERS.contains(&name);
         let actor = self.actor(c.member.as_deref(), &c.user);
         let inv = self.invocation(actor, c.channel_id.get(), c.id.get(), text, Source::Command);
-        self.answer(inv, c.token, private).await
+        self.answer(inv, c.token, private, None).await
     }
 
     /// Runs the invocation in its own task and waits for it up to `answer_within`: its outcome,
@@ -184,33 +186,80 @@ impl Discord {
     }
 
     /// A command or form: answered with the core's reply as the first response (type 4) when
-    /// it decides in time, else deferred.
-    async fn answer(self: &Arc<Self>, inv: Invocation, token: String, private: bool) -> Plan {
+    /// it decides in time, else deferred. `origin` is the message whose button opened the form
+    /// being submitted: its spent buttons go once the form took effect.
+    async fn answer(
+        self: &Arc<Self>,
+        inv: Invocation,
+        token: String,
+        private: bool,
+        origin: Option<Origin>,
+    ) -> Plan {
+        let channel = inv.channel.clone();
         let out = match self.race(inv).await {
             Ok(out) => out,
-            Err(work) => return self.deferred(work, token, private),
+            Err(work) => return self.deferred(work, token, private, channel, origin),
         };
         let posts = render::render(&out.reply);
         // A refusal, and anything meant for one person, is seen by them alone.
         let ephemeral = private || out.refused || out.reply.visibility == Visibility::Ephemeral;
         let first = json!({"type": 4, "data": body_of(&posts[0], ephemeral)});
         let rest = posts[1..].to_vec();
-        if rest.is_empty() {
+        let copy = out.reply.topic.clone().filter(|_| !ephemeral);
+        if rest.is_empty() && copy.is_none() && !self.origin_spent(&origin, &out) {
             return Plan::now(first);
         }
         let me = self.clone();
         Plan {
             first,
             then: Some(Box::pin(async move {
+                me.after_answer(&out, origin.as_ref()).await;
+                if let Some(topic) = copy
+                    && let Some(answer) = me
+                        .patient("reading the answer back", true, || {
+                            me.http.get_original_interaction_response(&token)
+                        })
+                        .await
+                {
+                    // Recorded by its message id: the token that edits it lasts 15 minutes.
+                    me.record_copy(&topic, &channel, answer.id.get()).await;
+                }
                 me.followups(&token, &rest, ephemeral).await
             })),
+        }
+    }
+
+    /// Whether a form's outcome spends buttons on the message that opened it.
+    fn origin_spent(&self, origin: &Option<Origin>, out: &Outcome) -> bool {
+        origin.is_some() && out.resolved.is_some() && !out.refused && !out.replayed
+    }
+
+    /// After a form took effect: the message whose button opened it loses the buttons that no
+    /// longer apply and says what happened.
+    async fn after_answer(&self, out: &Outcome, origin: Option<&Origin>) {
+        if let (Some((message, pressed)), Some(resolved), false) =
+            (origin, &out.resolved, out.refused || out.replayed)
+        {
+            let edit = message_resolved(message, pressed, resolved, &out.spent);
+            self.patient("editing the message behind a form", false, || {
+                self.http
+                    .edit_message(message.channel_id, message.id, &edit, vec![])
+            })
+            .await;
         }
     }
 
     /// Defers (type 5, ephemeral when the answer is for one person), waits for the core, and
     /// edits the deferred response with the answer. A refusal under a public deferral replaces
     /// it with an ephemeral follow-up, so only the person sees it.
-    fn deferred(self: &Arc<Self>, work: JoinHandle<Outcome>, token: String, private: bool) -> Plan {
+    fn deferred(
+        self: &Arc<Self>,
+        work: JoinHandle<Outcome>,
+        token: String,
+        private: bool,
+        channel: String,
+        origin: Option<Origin>,
+    ) -> Plan {
         let first = if private {
             json!({"type": 5, "data": {"flags": EPHEMERAL}})
         } else {
@@ -219,6 +268,7 @@ impl Discord {
         let me = self.clone();
         let then = Box::pin(async move {
             let out = joined(work.await);
+            me.after_answer(&out, origin.as_ref()).await;
             let posts = render::render(&out.reply);
             if out.refused && !private {
                 me.patient("deleting the deferred response", true, || {
@@ -228,8 +278,12 @@ impl Discord {
                 me.followups(&token, &posts, true).await;
                 return;
             }
-            me.edit_original(&token, &posts[0]).await;
+            let answer = me.edit_original(&token, &posts[0]).await;
             let ephemeral = private || out.reply.visibility == Visibility::Ephemeral;
+            if let (Some(answer), Some(topic), false) = (answer, &out.reply.topic, ephemeral) {
+                // Recorded by its message id: the token that edits it lasts 15 minutes.
+                me.record_copy(topic, &channel, answer.id.get()).await;
+            }
             me.followups(&token, &posts[1..], ephemeral).await;
         });
         Plan {
@@ -297,8 +351,8 @@ impl Discord {
         );
         let work = match self.race(inv).await {
             Ok(out) => {
-                if let (false, Some(resolved)) = (out.refused, &out.resolved) {
-                    return Plan::now(json!({"type": 7, "data": resolved_edit(&c, resolved)}));
+                if let Some(edit) = self.pressed_edit(&c, &out).await {
+                    return Plan::now(json!({"type": 7, "data": edit}));
                 }
                 let posts = render::render(&out.reply);
                 let ephemeral = out.refused || out.reply.visibility == Visibility::Ephemeral;
@@ -329,14 +383,52 @@ impl Discord {
         }
     }
 
+    /// What the pressed message becomes after a press that took effect: the whole decided
+    /// message when it is a copy of one (its content, embeds and buttons all say what was
+    /// decided), else its resolved line without the spent buttons. `None`: leave it.
+    async fn pressed_edit(&self, c: &ComponentInteraction, out: &Outcome) -> Option<Value> {
+        if out.refused {
+            return None;
+        }
+        // Every button on it decided by this press, and no embed title (a digest has one),
+        // makes it a decision message as surely as a recorded copy (a ping posted before
+        // copies were kept).
+        let only_spent = !c.message.embeds.iter().any(|e| e.title.is_some())
+            && c.message
+                .components
+                .iter()
+                .flat_map(|r| r.components.iter())
+                .all(|b| match b {
+                    ActionRowComponent::Button(b) => match &b.data {
+                        serenity::all::ButtonKind::NonLink { custom_id, .. } => {
+                            match custom_id::parse(custom_id) {
+                                Some(CustomId::Run(c) | CustomId::Form(c)) => {
+                                    crate::domain::spent::is_spent(&out.spent, &c)
+                                }
+                                _ => false,
+                            }
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                });
+        if let Some(whole) = &out.updated
+            && (only_spent || self.is_copy(whole, c).await)
+        {
+            return Some(body_of(&render::render(whole)[0], false));
+        }
+        out.resolved
+            .as_ref()
+            .map(|resolved| resolved_edit(c, resolved, &out.spent))
+    }
+
     async fn after_press(&self, c: &ComponentInteraction, out: Outcome) {
         let posts = render::render(&out.reply);
         if out.refused {
             self.followups(&c.token, &posts, true).await;
             return;
         }
-        if let Some(resolved) = &out.resolved {
-            let edit = resolved_edit(c, resolved);
+        if let Some(edit) = self.pressed_edit(c, &out).await {
             self.patient("editing the pressed message", false, || {
                 self.http
                     .edit_original_interaction_response(&c.token, &edit, vec![])
@@ -383,17 +475,74 @@ impl Discord {
         let private = PRIVATE_ANSWERS.contains(&name);
         let actor = self.actor(m.member.as_ref(), &m.user);
         let inv = self.invocation(actor, m.channel_id.get(), m.id.get(), line, Source::Form);
-        self.answer(inv, m.token, private).await
+        let origin = m.message.map(|msg| {
+            let pressed = msg
+                .components
+                .iter()
+                .flat_map(|r| r.components.iter())
+                .find_map(|b| match b {
+                    ActionRowComponent::Button(b) => match &b.data {
+                        serenity::all::ButtonKind::NonLink { custom_id, .. }
+                            if custom_id::parse(custom_id)
+                                == Some(CustomId::Form(command.clone())) =>
+                        {
+                            Some(custom_id.clone())
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .unwrap_or_default();
+            (msg, pressed)
+        });
+        self.answer(inv, m.token, private, origin).await
+    }
+
+    /// Records where a message with a topic landed, so a later decision edits it too.
+    async fn record_copy(&self, topic: &str, channel: &str, message_id: u64) {
+        let recorded = match self.app.store.pool.acquire().await {
+            Ok(mut conn) => {
+                crate::store::copies::record(
+                    &mut conn,
+                    topic,
+                    channel,
+                    &message_id.to_string(),
+                    false,
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, topic, "recording where a Discord answer landed failed");
+        }
+    }
+
+    /// Whether the pressed message is a recorded copy of the topic `updated` speaks for.
+    async fn is_copy(&self, updated: &crate::message::Message, c: &ComponentInteraction) -> bool {
+        let Some(topic) = &updated.topic else {
+            return false;
+        };
+        let channel = format!("discord:{}", c.channel_id.get());
+        let id = c.message.id.get().to_string();
+        let found = match self.app.store.pool.acquire().await {
+            Ok(mut conn) => crate::store::copies::is_copy(&mut conn, topic, &channel, &id).await,
+            Err(e) => Err(e),
+        };
+        found.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "looking up a Discord message's copies failed");
+            false
+        })
     }
 
     /// Edits the deferred response. In HTTP mode the edit can overtake Discord's receipt of
     /// the deferral (404 Unknown interaction), so a 404 is retried briefly too.
-    async fn edit_original(&self, token: &str, post: &Post) {
+    async fn edit_original(&self, token: &str, post: &Post) -> Option<serenity::all::Message> {
         self.patient("editing the deferred response", true, || {
             self.http
                 .edit_original_interaction_response(token, post, vec![])
         })
-        .await;
+        .await
     }
 
     async fn followups(&self, token: &str, posts: &[Post], ephemeral: bool) {
@@ -452,6 +601,9 @@ pub fn display_name(member: Option<&Member>, user: &User) -> String {
 }
 
 /// A message body, with the flag that shows it to the recipient alone when `ephemeral`.
+/// The message whose button opened a form, and that button's custom id.
+type Origin = (Box<serenity::all::Message>, String);
+
 fn body_of(post: &Post, ephemeral: bool) -> Value {
     let mut body = serde_json::to_value(post).unwrap_or_default();
     if ephemeral {
@@ -472,6 +624,8 @@ fn joined(done: Result<Outcome, tokio::task::JoinError>) -> Outcome {
             refused: true,
             replayed: false,
             resolved: None,
+            spent: vec![],
+            updated: None,
         }
     })
 }

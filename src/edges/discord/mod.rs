@@ -55,8 +55,8 @@ pub fn start_from_env(
     }))
 }
 
-/// The `chat` deliverer for `discord:` channels, when `DISCORD_TOKEN` is set.
-pub fn deliverer_from_env() -> Option<Arc<dyn Deliverer>> {
+/// The `chat` (and `chat_edit`) deliverer for `discord:` channels, when `DISCORD_TOKEN` is set.
+pub fn deliverer_from_env(app: &App) -> Option<Arc<dyn Deliverer>> {
     let config = match DiscordConfig::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -66,8 +66,9 @@ pub fn deliverer_from_env() -> Option<Arc<dyn Deliverer>> {
     };
     config.token.as_ref()?;
     let http = Arc::new(Discord::http_client(&config));
-    Some(Arc::new(deliver::DiscordChannel::new(
-        http,
-        config.retry_after_default,
-    )))
+    Some(Arc::new(
+        deliver::DiscordChannel::new(http, config.retry_after_default)
+            .with_roles(config.roles)
+            .with_store(app.store.clone()),
+    ))
 }

@@ -1,8 +1,10 @@
 //! `message::Message` as Discord messages: embeds for the text, action rows of buttons for the
 //! commands. Discord rejects a message over its limits outright, so a long message is split
 //! into several posts, and past `max_posts` the rest is summarised with a count.
+use super::config::RoleMapping;
 use super::custom_id;
-use crate::message::{Block, Button, ButtonStyle, Message};
+use crate::domain::roles::Role;
+use crate::message::{Block, Button, ButtonStyle, Mention, Message};
 use serde::Serialize;
 
 /// Discord's message limits (developer docs, "Create Message" and "Embed Limits").
@@ -94,6 +96,9 @@ pub struct ButtonComponent {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AllowedMentions {
     pub parse: Vec<String>,
+    /// The role ids a ping names, and only those: never `@everyone`, never parsed from text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
 }
 
 /// One Discord message body (Create Message, or an interaction response's data).
@@ -112,7 +117,10 @@ impl Post {
             content: String::new(),
             embeds: vec![],
             components: vec![],
-            allowed_mentions: AllowedMentions { parse: vec![] },
+            allowed_mentions: AllowedMentions {
+                parse: vec![],
+                roles: vec![],
+            },
         }
     }
 
@@ -128,6 +136,45 @@ impl Post {
 /// Renders within Discord's limits.
 pub fn render(msg: &Message) -> Vec<Post> {
     render_with(msg, &LIMITS)
+}
+
+/// The Discord role ids that stand for the message's mentions: the manager roles, or the
+/// roles mapped to the named agency (`DISCORD_ROLE_MANAGER`, `DISCORD_ROLE_AGENCY`).
+pub fn mention_roles(msg: &Message, roles: &[RoleMapping]) -> Vec<u64> {
+    let mut ids: Vec<u64> = Vec::new();
+    for m in &msg.mentions {
+        for r in roles {
+            let hit = match m {
+                Mention::Managers => r.role == Role::Manager,
+                Mention::Agency { name } => {
+                    r.role == Role::Agency && r.agency.as_deref() == Some(name.as_str())
+                }
+            };
+            if hit && !ids.contains(&r.role_id) {
+                ids.push(r.role_id);
+            }
+        }
+    }
+    ids
+}
+
+/// Puts the role mentions at the head of the first post's content, and allows exactly those
+/// roles to be pinged: the content is what Discord notifies from.
+pub fn mention(posts: &mut [Post], role_ids: &[u64]) {
+    let Some(first) = posts.first_mut() else {
+        return;
+    };
+    if role_ids.is_empty() {
+        return;
+    }
+    let tags: Vec<String> = role_ids.iter().map(|id| format!("<@&{id}>")).collect();
+    let content = if first.content.is_empty() {
+        tags.join(" ")
+    } else {
+        format!("{} {}", tags.join(" "), first.content)
+    };
+    first.content = truncate(&content, LIMITS.content);
+    first.allowed_mentions.roles = role_ids.iter().map(u64::to_string).collect();
 }
 
 pub fn render_with(msg: &Message, limits: &Limits) -> Vec<Post> {
@@ -421,6 +468,7 @@ mod tests {
             text: format!("Collections digest: {n} overdue"),
             blocks,
             visibility: Visibility::Channel,
+            ..Default::default()
         }
     }
 
@@ -541,6 +589,7 @@ mod tests {
                 },
             ],
             visibility: Visibility::Channel,
+            ..Default::default()
         };
         let posts = render(&msg);
         assert_within_limits(&posts);
@@ -555,6 +604,29 @@ mod tests {
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].content, "**Offer 3** approved by Maria.");
         assert!(posts[0].embeds.is_empty() && posts[0].components.is_empty());
+    }
+
+    #[test]
+    fn a_ping_mentions_exactly_its_roles() {
+        let mut roles = super::super::config::parse_roles("M", "11", Role::Manager).unwrap();
+        roles.extend(
+            super::super::config::parse_roles("A", "33=Northwind,34=Other", Role::Agency).unwrap(),
+        );
+        let msg = Message::channel("Offer 3 approved").mentioning(Mention::Agency {
+            name: "Northwind".into(),
+        });
+        let ids = mention_roles(&msg, &roles);
+        assert_eq!(ids, [33]);
+        let mut posts = render(&msg);
+        mention(&mut posts, &ids);
+        assert_eq!(posts[0].content, "<@&33> Offer 3 approved");
+        let body = serde_json::to_value(&posts[0]).unwrap();
+        assert_eq!(
+            body["allowed_mentions"],
+            serde_json::json!({"parse": [], "roles": ["33"]})
+        );
+        let plain = serde_json::to_value(&render(&Message::channel("x"))[0]).unwrap();
+        assert_eq!(plain["allowed_mentions"], serde_json::json!({"parse": []}));
     }
 
     #[test]

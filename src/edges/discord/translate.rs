@@ -1,8 +1,9 @@
 //! Pure translation between Discord's shapes and dunbot's: a slash command's options as the
 //! command line the parser reads, a form as a modal, a pressed message as its resolved edit.
-use super::custom_id;
+use super::custom_id::{self, CustomId};
 use super::render::{self, truncate};
 use crate::commands::registry;
+use crate::domain::spent::is_spent;
 use crate::message::forms;
 use crate::message::{ButtonStyle, Form};
 use serde_json::{Value, json};
@@ -93,14 +94,26 @@ fn command_subject(command: &str) -> &str {
 }
 
 /// The pressed message after its command took effect: the resolved line added to the last
-/// embed, and the row holding the pressed button gone (its choices no longer apply).
-pub fn resolved_edit(c: &ComponentInteraction, resolved: &str) -> Value {
+/// embed, and the buttons whose commands are `spent` gone (with nothing spent named, the row
+/// holding the pressed button goes: its choices no longer apply).
+pub fn resolved_edit(c: &ComponentInteraction, resolved: &str, spent: &[String]) -> Value {
+    message_resolved(&c.message, &c.data.custom_id, resolved, spent)
+}
+
+/// `resolved_edit` for any message of ours, e.g. the one whose button opened a form.
+pub fn message_resolved(
+    m: &serenity::all::Message,
+    pressed: &str,
+    resolved: &str,
+    spent: &[String],
+) -> Value {
     resolved_body(
-        serde_json::to_value(&c.message.embeds).unwrap_or_else(|_| json!([])),
-        serde_json::to_value(&c.message.components).unwrap_or_else(|_| json!([])),
-        &c.message.content,
-        &c.data.custom_id,
+        serde_json::to_value(&m.embeds).unwrap_or_else(|_| json!([])),
+        serde_json::to_value(&m.components).unwrap_or_else(|_| json!([])),
+        &m.content,
+        pressed,
         resolved,
+        spent,
     )
 }
 
@@ -112,6 +125,7 @@ pub fn resolved_body(
     content: &str,
     pressed: &str,
     resolved: &str,
+    spent: &[String],
 ) -> Value {
     let line = format!("✅ {resolved}");
     let total: usize = embeds
@@ -152,15 +166,32 @@ pub fn resolved_body(
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|row| {
-            !row["components"]
-                .as_array()
-                .is_some_and(|bs| bs.iter().any(|b| b["custom_id"] == pressed))
+        .filter_map(|mut row| {
+            let buttons = row["components"].as_array().cloned().unwrap_or_default();
+            if spent.is_empty() {
+                return (!buttons.iter().any(|b| b["custom_id"] == pressed)).then_some(row);
+            }
+            let keep: Vec<Value> = buttons
+                .into_iter()
+                .filter(|b| {
+                    let command = match b["custom_id"].as_str().and_then(custom_id::parse) {
+                        Some(CustomId::Run(c) | CustomId::Form(c)) => c,
+                        _ => return true,
+                    };
+                    !is_spent(spent, &command)
+                })
+                .collect();
+            row["components"] = json!(keep);
+            (!keep_is_empty(&row)).then_some(row)
         })
         .collect();
     body["embeds"] = embeds;
     body["components"] = json!(rows);
     body
+}
+
+fn keep_is_empty(row: &Value) -> bool {
+    row["components"].as_array().is_none_or(|c| c.is_empty())
 }
 
 fn embed_chars(e: &Value) -> usize {
@@ -233,6 +264,7 @@ mod tests {
             "",
             "r:0:settle 1 approve",
             "Approved by Maria at 10:42 UTC",
+            &[],
         );
         assert_eq!(
             body["embeds"][0]["description"],
@@ -243,9 +275,40 @@ mod tests {
 
         // A full embed: the line goes under the content instead, within its limit.
         let full = json!([{"description": "x".repeat(4090)}]);
-        let body = resolved_body(full.clone(), rows, "Digest", "r:2:remind A", "Reminded");
+        let body = resolved_body(
+            full.clone(),
+            rows.clone(),
+            "Digest",
+            "r:2:remind A",
+            "Reminded",
+            &[],
+        );
         assert_eq!(body["embeds"], full);
         assert_eq!(body["content"], "Digest\n✅ Reminded");
         assert_eq!(body["components"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn after_a_promise_the_line_keeps_the_buttons_that_still_apply() {
+        let rows = json!([
+            row(&["r:0:remind A", "f:1:promise A", "f:2:flag A"]),
+            row(&["r:3:remind B", "f:4:promise B", "f:5:flag B"])
+        ]);
+        let spent = crate::domain::spent::spent_after("promise", "A");
+        let body = resolved_body(
+            json!([{"description": "• A"}]),
+            rows,
+            "",
+            "f:1:promise A",
+            "Promise logged",
+            &spent,
+        );
+        assert_eq!(
+            body["components"],
+            json!([
+                row(&["f:2:flag A"]),
+                row(&["r:3:remind B", "f:4:promise B", "f:5:flag B"])
+            ])
+        );
     }
 }

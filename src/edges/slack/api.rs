@@ -172,6 +172,34 @@ impl SlackApi {
         Ok(res.user)
     }
 
+    /// The message at `ts` in `channel` as it is now (`conversations.history`, scope
+    /// `channels:history`/`groups:history`): its text and blocks, `None` when it is gone.
+    pub async fn message(
+        &self,
+        channel: &str,
+        ts: &str,
+    ) -> Result<Option<(String, Vec<Value>)>, CallError> {
+        let req = SlackApiConversationsHistoryRequest::new()
+            .with_channel(channel.into())
+            .with_latest(ts.into())
+            .with_inclusive(true)
+            .with_limit(1);
+        let res = self
+            .client
+            .open_session(&self.token)
+            .conversations_history(&req)
+            .await
+            .map_err(classify)?;
+        let Some(m) = res.messages.into_iter().find(|m| m.origin.ts.0 == ts) else {
+            return Ok(None);
+        };
+        let blocks = serde_json::to_value(m.content.blocks.unwrap_or_default())
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        Ok(Some((m.content.text.unwrap_or_default(), blocks)))
+    }
+
     /// `views.open` with the trigger of the button press (valid for three seconds).
     pub async fn open_view(&self, trigger_id: &str, view: &Value) -> Result<(), CallError> {
         let view: SlackView = serde_json::from_value(view.clone())

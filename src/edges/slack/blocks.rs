@@ -1,6 +1,7 @@
 //! Block Kit for a `message::Message`, within Slack's limits: a message that would not fit is
 //! split into a first post and thread replies, and past `MAX_POSTS` summarised with a count —
 //! never rejected by Slack.
+use crate::domain::spent::is_spent;
 use crate::message::forms::{button, command_from_form};
 use crate::message::{Block, Button, ButtonStyle, Form, Message};
 use serde_json::{Value, json};
@@ -221,6 +222,32 @@ pub fn render(msg: &Message) -> Vec<Post> {
         .collect()
 }
 
+/// Puts mentions (`<!subteam^S0123>`, `<@U0123>`) at the head of the first post's text, which
+/// Slack notifies from, and of its first block, where people read it.
+pub fn mention(posts: &mut [Post], tokens: &[String]) {
+    let Some(first) = posts.first_mut() else {
+        return;
+    };
+    if tokens.is_empty() {
+        return;
+    }
+    let tags = tokens.join(" ");
+    first.text = clip(&format!("{tags} {}", first.text), MAX_TEXT);
+    let room = first.blocks.len() < MAX_BLOCKS;
+    match first.blocks.first_mut() {
+        Some(b) if b["type"] == "section" && b["text"]["text"].is_string() => {
+            let t = b["text"]["text"].as_str().unwrap_or_default();
+            b["text"]["text"] = json!(clip(&format!("{tags} {t}"), MAX_SECTION_TEXT));
+        }
+        _ if room => {
+            first
+                .blocks
+                .insert(0, json!({"type": "section", "text": mrkdwn(&tags)}));
+        }
+        _ => {}
+    }
+}
+
 /// The original message's blocks after a button in actions block `block_id` took effect: that
 /// block's buttons go (they no longer apply) and `resolved` says who did what in their place.
 pub fn resolve(original: &[Value], block_id: &str, resolved: &str) -> Vec<Value> {
@@ -238,6 +265,54 @@ pub fn resolve(original: &[Value], block_id: &str, resolved: &str) -> Vec<Value>
         out.push(b.clone());
     }
     if !replaced && out.len() < MAX_BLOCKS {
+        out.push(line);
+    }
+    out
+}
+
+/// Like `resolve`, but only the buttons whose commands are `spent` leave the message; the
+/// others stay, with `resolved` below the pressed actions block (with `block_id` empty: below
+/// the block that lost buttons). With nothing spent named, the whole block goes as in
+/// `resolve`.
+pub fn resolve_spent(
+    original: &[Value],
+    block_id: &str,
+    resolved: &str,
+    spent: &[String],
+) -> Vec<Value> {
+    if spent.is_empty() {
+        return resolve(original, block_id, resolved);
+    }
+    let line = json!({"type": "context", "elements": [mrkdwn(&clip(resolved, MAX_SECTION_TEXT))]});
+    let mut out = Vec::with_capacity(original.len() + 1);
+    let mut placed = false;
+    for b in original {
+        if b["type"] != "actions" {
+            out.push(b.clone());
+            continue;
+        }
+        let keep: Vec<Value> = b["elements"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| !e["value"].as_str().is_some_and(|c| is_spent(spent, c)))
+            .collect();
+        let removed = keep.len() < b["elements"].as_array().map_or(0, Vec::len);
+        if !keep.is_empty() {
+            let mut b = b.clone();
+            b["elements"] = json!(keep);
+            out.push(b);
+        }
+        // Below the pressed block, or (no block pressed: a decision taken elsewhere) below
+        // the one that lost its buttons.
+        let here = b["block_id"] == block_id || (block_id.is_empty() && removed);
+        if here && !placed {
+            out.push(line.clone());
+            placed = true;
+        }
+    }
+    if !placed && out.len() < MAX_BLOCKS {
         out.push(line);
     }
     out
@@ -336,6 +411,7 @@ mod tests {
             text: "d".into(),
             blocks,
             visibility: Visibility::Channel,
+            ..Default::default()
         };
         let posts = render(&msg);
         assert!(posts.len() > 1);
@@ -363,6 +439,7 @@ mod tests {
             text: "d".into(),
             blocks,
             visibility: Visibility::Channel,
+            ..Default::default()
         };
         let posts = render(&msg);
         assert_eq!(posts.len(), MAX_POSTS);
@@ -385,12 +462,39 @@ mod tests {
             text: "d".into(),
             blocks: vec![item(1), item(2)],
             visibility: Visibility::Channel,
+            ..Default::default()
         };
         let blocks = render(&msg).remove(0).blocks;
         let after = resolve(&blocks, "act:0:0", "Promise logged by Maria");
         assert_eq!(after.len(), blocks.len());
         assert_eq!(after[1]["type"], "context");
         assert_eq!(after[3]["type"], "actions");
+    }
+
+    #[test]
+    fn after_a_promise_only_its_spent_buttons_go() {
+        let msg = Message {
+            text: "d".into(),
+            blocks: vec![item(1), item(2)],
+            visibility: Visibility::Channel,
+            ..Default::default()
+        };
+        let blocks = render(&msg).remove(0).blocks;
+        let spent = crate::domain::spent::spent_after("promise", "ACC-1");
+        let after = resolve_spent(&blocks, "act:0:0", "Promise logged by Maria", &spent);
+        let values = |b: &Value| -> Vec<String> {
+            b["elements"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["value"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(after[1]["type"], "actions");
+        assert_eq!(values(&after[1]), ["flag ACC-1"]);
+        assert_eq!(after[2]["type"], "context");
+        // The other line keeps all of its buttons.
+        assert_eq!(values(&after[4]).len(), 3);
     }
 
     #[test]

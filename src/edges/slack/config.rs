@@ -17,6 +17,9 @@ pub struct SlackConfig {
     pub max_age: Duration,
     /// Public base URL for the manifest's request URLs in HTTP mode, e.g. `https://bot.example.com`.
     pub public_url: Option<String>,
+    /// A user group (`S0123`) a managers' ping mentions; unset: the Slack users granted the
+    /// manager role.
+    pub managers_group: Option<String>,
 }
 
 pub const SLACK_API_URL: &str = "https://slack.com/api";
@@ -30,13 +33,14 @@ impl Default for SlackConfig {
             api_url: SLACK_API_URL.into(),
             max_age: Duration::from_secs(300),
             public_url: None,
+            managers_group: None,
         }
     }
 }
 
 impl SlackConfig {
     /// `SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`, `SLACK_APP_TOKEN`, `SLACK_API_URL`,
-    /// `DUNBOT_PUBLIC_URL`; empty values count as unset.
+    /// `DUNBOT_PUBLIC_URL`, `DUNBOT_SLACK_MANAGERS_GROUP`; empty values count as unset.
     pub fn from_env() -> SlackConfig {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         let d = SlackConfig::default();
@@ -48,6 +52,7 @@ impl SlackConfig {
                 .map(|u| u.trim_end_matches('/').to_string())
                 .unwrap_or(d.api_url),
             public_url: var("DUNBOT_PUBLIC_URL"),
+            managers_group: var("DUNBOT_SLACK_MANAGERS_GROUP"),
             ..d
         }
     }

@@ -7,6 +7,7 @@ use super::blocks::{self, FORM, Post};
 use super::config::SlackConfig;
 use super::names::Names;
 use crate::app::{Actor, App, Invocation, Outcome, Platform, Source};
+use crate::domain::spent::is_spent;
 use crate::message::{Message, Visibility};
 use crate::store;
 use serde_json::{Value, json};
@@ -178,6 +179,13 @@ pub async fn run_command(edge: &SlackEdge, cmd: SlashCommand) -> Outcome {
         return out;
     };
     let in_channel = out.reply.visibility == Visibility::Channel;
+    if in_channel
+        && !out.refused
+        && let Some(topic) = &out.reply.topic
+        && post_copy(edge, api, &cmd.channel_id, topic, &out.reply).await
+    {
+        return out;
+    }
     // A response_url takes up to five posts; long replies (a digest) use them in turn.
     for post in blocks::render(&out.reply).into_iter().take(5) {
         if let Err(e) = api
@@ -189,6 +197,54 @@ pub async fn run_command(edge: &SlackEdge, cmd: SlashCommand) -> Outcome {
         }
     }
     out
+}
+
+/// Posts a reply that later events must edit (it has a topic) with `chat.postMessage`, which
+/// says where it landed (a `response_url` does not), and records that copy. False when it
+/// could not be posted (e.g. dunbot is not in the channel): the caller answers as usual.
+async fn post_copy(
+    edge: &SlackEdge,
+    api: &SlackApi,
+    channel_id: &str,
+    topic: &str,
+    reply: &Message,
+) -> bool {
+    let ts = match api.post_message(channel_id, &first(reply), None).await {
+        Ok(ts) => ts,
+        Err(e) => {
+            tracing::warn!(error = %e, "posting a reply with chat.postMessage failed; answering through response_url");
+            return false;
+        }
+    };
+    let recorded = match edge.app.store.pool.acquire().await {
+        Ok(mut conn) => {
+            store::copies::record(&mut conn, topic, &format!("slack:{channel_id}"), &ts, false)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, topic, "recording where a Slack reply landed failed");
+    }
+    true
+}
+
+/// Whether the message at `ts` in `channel_id` is a recorded copy of the topic `updated`
+/// speaks for: then it becomes `updated` whole, not just a resolved line.
+async fn is_copy(edge: &SlackEdge, updated: &Message, channel_id: &str, ts: &str) -> bool {
+    let Some(topic) = &updated.topic else {
+        return false;
+    };
+    let found = match edge.app.store.pool.acquire().await {
+        Ok(mut conn) => {
+            store::copies::is_copy(&mut conn, topic, &format!("slack:{channel_id}"), ts).await
+        }
+        Err(e) => Err(e),
+    };
+    found.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "looking up a Slack message's copies failed");
+        false
+    })
 }
 
 /// A button press (`block_actions`): opens the form for a button that needs one, else runs the
@@ -285,12 +341,38 @@ pub async fn run_block_action(edge: &SlackEdge, payload: Value) -> Option<Outcom
         return Some(out);
     }
     let resolved = out.resolved.clone().unwrap_or_default();
+    // Every button on it decided by this press, and no header (a digest has one), makes it a
+    // decision message as surely as a recorded copy (a ping posted before copies were kept).
+    let pressed = payload["message"]["blocks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let only_spent = !pressed.iter().any(|b| b["type"] == "header")
+        && pressed
+            .iter()
+            .filter(|b| b["type"] == "actions")
+            .flat_map(|b| b["elements"].as_array().into_iter().flatten())
+            .all(|e| e["value"].as_str().is_some_and(|c| is_spent(&out.spent, c)));
+    if let Some(whole) = &out.updated
+        && !message_ts.is_empty()
+        && (only_spent || is_copy(edge, whole, &channel_id, &message_ts).await)
+    {
+        // A decision message: its text and blocks both say what was decided.
+        let post = first(whole);
+        if let Err(e) = api
+            .update(&channel_id, &message_ts, &post.text, &post.blocks)
+            .await
+        {
+            tracing::error!(error = %e, "updating the pressed message failed");
+        }
+        return Some(out);
+    }
     let original: Vec<Value> = payload["message"]["blocks"]
         .as_array()
         .cloned()
         .unwrap_or_default();
     let text = payload["message"]["text"].as_str().unwrap_or(&resolved);
-    let updated = blocks::resolve(&original, &block_id, &resolved);
+    let updated = blocks::resolve_spent(&original, &block_id, &resolved, &out.spent);
     let done = if !message_ts.is_empty() && !channel_id.is_empty() && !original.is_empty() {
         api.update(&channel_id, &message_ts, text, &updated).await
     } else {
@@ -381,7 +463,7 @@ async fn show_form_outcome(edge: &SlackEdge, api: &SlackApi, meta: &Value, out: 
         }
     };
     let original = origin.blocks.as_array().cloned().unwrap_or_default();
-    let updated = blocks::resolve(&original, &origin.block_id, resolved);
+    let updated = blocks::resolve_spent(&original, &origin.block_id, resolved, &out.spent);
     if let Err(e) = api
         .update(&origin.channel, &origin.ts, &origin.text, &updated)
         .await

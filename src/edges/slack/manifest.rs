@@ -5,13 +5,16 @@ use crate::commands::Registry;
 use serde_json::{Value, json};
 
 /// Bot scopes: the slash command, posting (also to public channels it was not invited to),
-/// ephemeral replies, and @-mentions.
+/// ephemeral replies, @-mentions, and reading back its own digest (public or private channel)
+/// to resolve one offer's line when it is decided elsewhere.
 pub const BOT_SCOPES: &[&str] = &[
     "commands",
     "chat:write",
     "chat:write.public",
     "app_mentions:read",
     "users:read",
+    "channels:history",
+    "groups:history",
 ];
 
 /// The manifest for `/root`. With `public_url` the app uses HTTP request URLs on that host

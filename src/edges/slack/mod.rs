@@ -34,20 +34,22 @@ pub fn routes_from_env(app: Arc<App>) -> axum::Router {
     }
 }
 
-/// Adds the Slack deliverer for `chat` rows to `slack:` channels when `SLACK_BOT_TOKEN` is set.
+/// Adds the Slack deliverer for `chat` and `chat_edit` rows to `slack:` channels when
+/// `SLACK_BOT_TOKEN` is set.
 pub fn add_deliverer(ds: Deliverers, app: &App) -> Deliverers {
     let cfg = SlackConfig::from_env();
     let Some(token) = &cfg.bot_token else {
         return ds;
     };
     match api::SlackApi::new(token, &cfg.api_url) {
-        Ok(api) => ds.add(
-            "chat",
-            Arc::new(deliver::SlackDeliverer {
+        Ok(api) => {
+            let d = Arc::new(deliver::SlackDeliverer {
                 api,
                 store: app.store.clone(),
-            }),
-        ),
+                managers_group: cfg.managers_group.clone(),
+            });
+            ds.add("chat", d.clone()).add("chat_edit", d)
+        }
         Err(e) => {
             tracing::error!(error = %e, "Slack deliverer not started");
             ds
