@@ -139,27 +139,26 @@ impl App {
             request_id: &inv.request_id,
         };
         let mut tx = self.store.begin().await?;
-        match dispatch(&ctx, &mut tx, &parsed).await {
-            Ok(mut done) if parsed.spec.read_only => {
-                done.reply
-                    .retain_buttons(|b| may_press(&ctx.roles, &b.command));
+        // A button the reader may not press is only a refusal waiting to happen.
+        let result = dispatch(&ctx, &mut tx, &parsed).await.map(|mut done| {
+            done.reply
+                .retain_buttons(|b| may_press(&ctx.roles, &b.command));
+            done
+        });
+        match result {
+            Ok(done) if parsed.spec.read_only => {
                 // A view changes nothing: record who looked at what, not the reply (tens of
                 // kB for a digest); a retry with the same request id is answered afresh.
-                let action = actions::NewAction {
-                    at: inv.now,
-                    actor_platform: inv.actor.platform.key().into(),
-                    actor_id: inv.actor.user_id.clone(),
-                    actor_name: inv.actor.name.clone(),
-                    channel: inv.channel.clone(),
-                    kind: parsed.spec.name.clone(),
-                    subject: done.subject.clone(),
-                    outcome: "ok",
-                    details: json!({
+                let action = action_row(
+                    inv,
+                    parsed.spec.name.clone(),
+                    done.subject.clone(),
+                    "ok",
+                    json!({
                         "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
                         "viewed": true,
                     }),
-                    idempotency_key: Some(inv.request_id.clone()),
-                };
+                );
                 let first = actions::insert_if_new(&mut tx, &action).await?.is_some();
                 tx.commit().await?;
                 Ok(Outcome {
@@ -172,29 +171,21 @@ impl App {
                 })
             }
             Ok(mut done) => {
-                // A button the reader may not press is only a refusal waiting to happen.
-                done.reply
-                    .retain_buttons(|b| may_press(&ctx.roles, &b.command));
                 if done.resolved.is_some() && done.spent.is_empty() {
                     let subject = inv.text.split_whitespace().nth(1).unwrap_or_default();
                     done.spent = spent_after(&parsed.spec.name, subject);
                 }
-                let action = actions::NewAction {
-                    at: inv.now,
-                    actor_platform: inv.actor.platform.key().into(),
-                    actor_id: inv.actor.user_id.clone(),
-                    actor_name: inv.actor.name.clone(),
-                    channel: inv.channel.clone(),
-                    kind: parsed.spec.name.clone(),
-                    subject: done.subject.clone(),
-                    outcome: "ok",
-                    details: json!({
+                let action = action_row(
+                    inv,
+                    parsed.spec.name.clone(),
+                    done.subject.clone(),
+                    "ok",
+                    json!({
                         "command": storable(&inv.text), "source": inv.source, "as_of": ctx.today,
                         "facts": done.details, "reply": done.reply, "resolved": done.resolved,
                         "spent": done.spent, "updated": done.updated,
                     }),
-                    idempotency_key: Some(inv.request_id.clone()),
-                };
+                );
                 match actions::insert(&mut tx, &action).await {
                     Ok(_) => {
                         tx.commit().await?;
@@ -256,18 +247,13 @@ impl App {
         msg: String,
     ) -> Result<Outcome> {
         let reply = Message::ephemeral(msg);
-        let action = actions::NewAction {
-            at: inv.now,
-            actor_platform: inv.actor.platform.key().into(),
-            actor_id: inv.actor.user_id.clone(),
-            actor_name: inv.actor.name.clone(),
-            channel: inv.channel.clone(),
-            kind: kind.into(),
+        let action = action_row(
+            inv,
+            kind,
             subject,
-            outcome: "refused",
-            details: json!({ "command": storable(&inv.text), "source": inv.source, "reason": reply.text, "reply": reply }),
-            idempotency_key: Some(inv.request_id.clone()),
-        };
+            "refused",
+            json!({ "command": storable(&inv.text), "source": inv.source, "reason": reply.text, "reply": reply }),
+        );
         if actions::insert_if_new(conn, &action).await?.is_none() {
             // The same request id already acted (a racing retry or double click): its answer
             // is the answer, not this refusal.
@@ -330,6 +316,28 @@ fn storable(text: &str) -> String {
 /// A view's light row: it holds no reply to replay, so the request is answered again.
 fn is_view(prev: &actions::ActionRow) -> bool {
     prev.outcome == "ok" && prev.details["viewed"] == json!(true)
+}
+
+/// The action row of a request: who, from where, when, keyed by the request id.
+fn action_row(
+    inv: &Invocation,
+    kind: impl Into<String>,
+    subject: Option<String>,
+    outcome: &'static str,
+    details: serde_json::Value,
+) -> actions::NewAction {
+    actions::NewAction {
+        at: inv.now,
+        actor_platform: inv.actor.platform.key().into(),
+        actor_id: inv.actor.user_id.clone(),
+        actor_name: inv.actor.name.clone(),
+        channel: inv.channel.clone(),
+        kind: kind.into(),
+        subject,
+        outcome,
+        details,
+        idempotency_key: Some(inv.request_id.clone()),
+    }
 }
 
 fn replay(prev: actions::ActionRow) -> Outcome {
