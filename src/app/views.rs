@@ -6,6 +6,7 @@ use crate::domain::aging::Bucket;
 use crate::domain::dates::count_of;
 use crate::domain::money::Money;
 use crate::domain::policy::Pause;
+use crate::domain::roles::permits;
 use crate::message::{Block, Message, Visibility};
 use crate::store::{actions, collections, ledger, snapshot};
 use sqlx::PgConnection;
@@ -277,14 +278,15 @@ pub async fn digest(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> 
 pub fn help(ctx: &Ctx<'_>, p: &Parsed<'_>) -> Result<Done, Fail> {
     let reg = registry();
     let typing = ctx.typing();
+    let may = |c: &crate::commands::CommandSpec| c.anyone || permits(&ctx.roles, &c.roles);
     let text = match p.get("command") {
-        None => help_index(reg, typing),
+        None => help_index(reg, typing, may),
         Some(name) => match reg.get(&name.trim_start_matches('/').to_ascii_lowercase()) {
             Some(spec) => help_for(spec, typing),
             None => {
                 return Err(Fail::User(format!(
                     "There is no command `{name}`.\n{}",
-                    help_index(reg, typing)
+                    help_index(reg, typing, may)
                 )));
             }
         },

@@ -85,13 +85,18 @@ fn who(spec: &CommandSpec) -> String {
 }
 
 /// One line per command.
-pub fn help_index<'a>(reg: &Registry, typing: impl Into<Typing<'a>>) -> String {
+/// The commands `may` lets the person run (an agency is not shown the team's commands).
+pub fn help_index<'a>(
+    reg: &Registry,
+    typing: impl Into<Typing<'a>>,
+    may: impl Fn(&CommandSpec) -> bool,
+) -> String {
     let typing = typing.into();
     let mut out = format!(
-        "dunbot commands (type `{} <command>` for details):\n",
+        "dunbot commands you may run (type `{} <command>` for details):\n",
         typing.command("help")
     );
-    for c in &reg.commands {
+    for c in reg.commands.iter().filter(|c| may(c)) {
         out.push_str(&format!("  {:<48} {}\n", usage(c, typing), c.summary));
     }
     out.trim_end().to_string()
@@ -139,9 +144,20 @@ mod tests {
         let settle = registry().get("settle").unwrap();
         assert!(usage(settle, discord).starts_with("/ar-manage settle <offer>"));
         assert!(help_for(settle, discord).contains("Example: /ar-manage settle 12"));
-        let index = help_index(registry(), discord);
+        let index = help_index(registry(), discord, |_| true);
         assert!(index.contains("/ar-manage role"), "{index}");
         assert!(index.contains("/ar remind"), "{index}");
-        assert!(!help_index(registry(), "ar").contains("-manage"));
+        assert!(!help_index(registry(), "ar", |_| true).contains("-manage"));
+    }
+
+    #[test]
+    fn the_index_lists_only_the_commands_the_person_may_run() {
+        use crate::domain::roles::{Role, permits};
+        let agency = [Role::Agency];
+        let index = help_index(registry(), "ar", |c| c.anyone || permits(&agency, &c.roles));
+        assert!(index.contains("/ar offer"), "{index}");
+        assert!(index.contains("/ar account"), "{index}");
+        assert!(!index.contains("/ar remind"), "{index}");
+        assert!(!index.contains("/ar settle"), "{index}");
     }
 }

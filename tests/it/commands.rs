@@ -400,7 +400,9 @@ async fn views_help_and_roles() {
         digest.contains("Collections digest") && digest.contains("BOLT-001"),
         "{digest}"
     );
-    let help = ok(&app, &person("nobody", Role::Collector), "help")
+    // Help lists what the person may run: a manager sees the managers' commands, a collector
+    // does not.
+    let help = ok(&app, &person("mona", Role::Manager), "help")
         .await
         .reply
         .text;
@@ -409,6 +411,14 @@ async fn views_help_and_roles() {
     ] {
         assert!(help.contains(&format!("/ar {c}")), "help lacks {c}: {help}");
     }
+    let help = ok(&app, &person("nobody", Role::Collector), "help")
+        .await
+        .reply
+        .text;
+    assert!(
+        help.contains("/ar promise") && !help.contains("/ar settle"),
+        "{help}"
+    );
     assert!(
         ok(&app, &maria, "/ar help promise")
             .await
