@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod outbox;
 pub mod people;
 pub mod schedule;
+pub mod send_time;
 pub mod slack;
 pub mod snapshot;
 
