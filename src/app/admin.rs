@@ -166,7 +166,14 @@ pub async fn import_file(
         },
         ImportKind::Invoices => import_invoices(&mut tx, path).await?,
         ImportKind::Payments => match crate::import::payments(reader) {
-            Ok(rows) => import::payments(&mut tx, &rows).await?,
+            Ok(rows) => match import::payments_recorded(&mut tx, &rows).await? {
+                Ok((count, ids)) => {
+                    let today = as_of.unwrap_or_else(|| app.settings.today(now));
+                    super::payment_news::after_payments(app, &mut tx, &ids, today).await?;
+                    Ok(count)
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
     };

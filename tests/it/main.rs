@@ -20,6 +20,7 @@ mod idempotency;
 mod imports;
 mod lifecycle;
 mod outbox_lease;
+mod payment_news;
 mod scheduler;
 mod serve;
 mod slack_blocks;
