@@ -107,7 +107,7 @@ enum Cmd {
     },
     /// Messages waiting, sent or given up in the outbox.
     Outbox {
-        /// pending, sent or dead
+        /// pending, sent, dead, or dropped (reminders the send-time check stopped, with why)
         #[arg(long)]
         status: Option<String>,
         #[arg(long, default_value_t = 50)]

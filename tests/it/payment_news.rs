@@ -49,6 +49,16 @@ async fn a_payment_that_keeps_a_promise_or_comes_from_a_referred_customer_is_pos
         .await
         .unwrap();
     }
+    // The agency also takes signed webhooks.
+    dunbot::app::admin::add_agency(
+        app,
+        "Northwind Recovery",
+        Some("https://northwind.example/dunbot"),
+        Some("whsec-nw"),
+        Some("slack:CAGENCY"),
+    )
+    .await
+    .unwrap();
     let maria = person("maria", Role::Collector);
     let root = person("root", Role::Admin);
     for (who, id, text) in [
@@ -66,11 +76,13 @@ async fn a_payment_that_keeps_a_promise_or_comes_from_a_referred_customer_is_pos
     import_payments(app, &path).await;
     bot.drain().await;
     let new: Vec<(String, String)> = posts(&bot)[before..].to_vec();
-    let team: Vec<&str> = new
+    // One batch of outbox rows is not delivered in a fixed order.
+    let mut team: Vec<&str> = new
         .iter()
         .filter(|(c, _)| c == "CTEAM")
         .map(|(_, t)| t.as_str())
         .collect();
+    team.sort();
     assert_eq!(
         team,
         vec![
@@ -91,6 +103,33 @@ async fn a_payment_that_keeps_a_promise_or_comes_from_a_referred_customer_is_pos
         agency[0]
     );
     assert_eq!(new.len(), 3, "EURO-001 is nobody's case: no news. {new:?}");
+    let hooks: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT payload->'body' FROM outbox WHERE kind = 'webhook' AND payload->'body'->>'event' = 'payment_received'",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let h = &hooks[0];
+    assert_eq!(
+        (
+            h["account"].as_str(),
+            h["invoice"].as_str(),
+            h["amount_minor"].as_i64(),
+            h["currency"].as_str(),
+            h["reference"].as_str(),
+            h["balance_minor"].as_i64(),
+        ),
+        (
+            Some("BOLT-001"),
+            Some("INV-2001"),
+            Some(100_000),
+            Some("USD"),
+            Some("WIRE-B"),
+            Some(400_000)
+        ),
+        "{h}"
+    );
     // The promise is kept, recorded once as dunbot's automatic action.
     let kept: Vec<(String, String)> =
         sqlx::query_as("SELECT actor_name, subject FROM actions WHERE kind = 'promise_kept'")
