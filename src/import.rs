@@ -401,6 +401,38 @@ pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
 }
 
+/// Told how many lines of a file have been read so far (a progress bar's position).
+pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
+/// A reader that counts the lines passing through it and reports them to `progress`, so a
+/// terminal can show how far an import has read without the parser knowing.
+pub struct Counted<R> {
+    inner: R,
+    lines: u64,
+    progress: Option<Progress>,
+}
+
+impl<R: Read> Counted<R> {
+    pub fn new(inner: R, progress: Option<Progress>) -> Counted<R> {
+        Counted {
+            inner,
+            lines: 0,
+            progress,
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(p) = &self.progress {
+            self.lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+            p(self.lines);
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
 

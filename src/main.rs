@@ -107,7 +107,7 @@ enum Cmd {
     },
     /// Messages waiting, sent or given up in the outbox.
     Outbox {
-        /// pending, sent or dead
+        /// pending, sent, dead, or dropped (reminders the send-time check stopped, with why)
         #[arg(long)]
         status: Option<String>,
         #[arg(long, default_value_t = 50)]
@@ -276,7 +276,16 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Import { kind, file, as_of } => {
             let app = open(settings).await?;
-            match admin::import_file(&app, kind, &file, as_of).await? {
+            let bar = import_progress(&file);
+            let tick = bar.clone().map(|b| {
+                Arc::new(move |lines: u64| b.set_position(lines.saturating_sub(1)))
+                    as dunbot::import::Progress
+            });
+            let result = admin::import_file_with_progress(&app, kind, &file, as_of, tick).await;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            match result? {
                 Ok(c) => println!(
                     "{}: {} new, {} already there",
                     file.display(),
@@ -427,6 +436,35 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A progress bar for importing `file` (rows read, rate, time left) on standard error, or
+/// `None` when standard error is not a terminal: a script or a log file gets only the result.
+fn import_progress(file: &std::path::Path) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let lines = std::fs::read(file)
+        .ok()?
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u64;
+    let bar = indicatif::ProgressBar::new(lines.saturating_sub(1));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {human_pos}/{human_len} rows  {rate} rows/s  {eta} left  {wide_bar}",
+        )
+        .ok()?
+        .with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", s.per_sec());
+            },
+        ),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
 }
 
 fn parse_since(s: &str) -> Result<chrono::DateTime<Utc>> {

@@ -2,7 +2,7 @@
 //! writes its change and its action row in one transaction, like every chat command.
 use super::App;
 use crate::domain::roles::Role;
-use crate::import::RowError;
+use crate::import::{Counted, RowError};
 use crate::store::{Tx, actions, collections, import, people};
 use anyhow::{Result, bail};
 use chrono::Utc;
@@ -125,13 +125,17 @@ pub enum ImportKind {
 async fn import_invoices(
     tx: &mut sqlx::PgConnection,
     path: &std::path::Path,
+    progress: Option<crate::import::Progress>,
 ) -> Result<Result<import::ImportCount, Vec<RowError>>> {
     let bytes: std::sync::Arc<[u8]> = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?
         .into();
     let lines = bytes.iter().filter(|&&b| b == b'\n').count();
     if import::bulk_worthwhile(tx, lines).await?
-        && let Ok(rows) = crate::import::invoice_rows(std::io::Cursor::new(bytes.clone()))
+        && let Ok(rows) = crate::import::invoice_rows(Counted::new(
+            std::io::Cursor::new(bytes.clone()),
+            progress.clone(),
+        ))
         && let Some(n) = import::bulk_invoices(tx, rows).await?
     {
         return Ok(Ok(import::ImportCount {
@@ -139,10 +143,12 @@ async fn import_invoices(
             unchanged: 0,
         }));
     }
-    Ok(match crate::import::invoices(&bytes[..]) {
-        Ok(rows) => import::invoices(tx, &rows).await?,
-        Err(e) => Err(e),
-    })
+    Ok(
+        match crate::import::invoices(Counted::new(&bytes[..], progress)) {
+            Ok(rows) => import::invoices(tx, &rows).await?,
+            Err(e) => Err(e),
+        },
+    )
 }
 
 /// Validates the whole file, then writes it in one transaction with its action row. Returns
@@ -154,19 +160,37 @@ pub async fn import_file(
     path: &std::path::Path,
     as_of: Option<chrono::NaiveDate>,
 ) -> Result<Result<import::ImportCount, Vec<RowError>>> {
+    import_file_with_progress(app, kind, path, as_of, None).await
+}
+
+/// As `import_file`, telling `progress` how many lines have been read (a terminal's bar).
+pub async fn import_file_with_progress(
+    app: &App,
+    kind: ImportKind,
+    path: &std::path::Path,
+    as_of: Option<chrono::NaiveDate>,
+    progress: Option<crate::import::Progress>,
+) -> Result<Result<import::ImportCount, Vec<RowError>>> {
     let now = app.now();
     let file = std::fs::File::open(path)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
-    let reader = std::io::BufReader::new(file);
+    let reader = std::io::BufReader::new(Counted::new(file, progress.clone()));
     let mut tx = app.store.begin().await?;
     let result = match kind {
         ImportKind::Customers => match crate::import::customers(reader) {
             Ok(rows) => import::customers(&mut tx, &rows).await?,
             Err(e) => Err(e),
         },
-        ImportKind::Invoices => import_invoices(&mut tx, path).await?,
+        ImportKind::Invoices => import_invoices(&mut tx, path, progress).await?,
         ImportKind::Payments => match crate::import::payments(reader) {
-            Ok(rows) => import::payments(&mut tx, &rows).await?,
+            Ok(rows) => match import::payments_recorded(&mut tx, &rows).await? {
+                Ok((count, ids)) => {
+                    let today = as_of.unwrap_or_else(|| app.settings.today(now));
+                    super::payment_news::after_payments(app, &mut tx, &ids, today).await?;
+                    Ok(count)
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         },
     };

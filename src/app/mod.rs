@@ -11,6 +11,7 @@ mod disputes;
 mod flags;
 mod hold;
 mod invocation;
+pub mod payment_news;
 mod promise;
 mod remind;
 mod roles;

@@ -120,6 +120,13 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         "to": email, "contact_name": contact.name, "tone": tone, "currency": cur.code(),
         "invoices": invoices.iter().map(|i| json!({"number": i.number, "due": i.due, "balance_minor": i.balance_minor()})).collect::<Vec<_>>(),
         "total_minor": total, "requested_by": ctx.who(),
+        // For the send-time check (`notify::send_check`): the scope, and what a person already
+        // chose to remind through, so only what changes after queueing stops the reminder.
+        "only_invoice": only_invoice.as_ref().map(|i| &i.number),
+        "paused_when_queued": {
+            "promise": facts.promised_until.is_some(),
+            "hold": acc.held && acc.hold_until.is_none_or(|u| u >= ctx.today),
+        },
     });
     // Outside the customer's send window the row waits for its next opening.
     let tz: Tz = acc.time_zone.parse().unwrap_or(Tz::UTC);

@@ -164,8 +164,13 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         let l: Vec<String> = recent
             .iter()
             .map(|a| {
+                // A reminder the send-time check stopped says why ("not sent: paid since queued").
+                let why = match a.details["reason"].as_str() {
+                    Some(r) if a.kind == "reminder_dropped" => format!(": {r}"),
+                    _ => String::new(),
+                };
                 format!(
-                    "{} {} {} by {} ({})",
+                    "{} {} {} by {} ({}){why}",
                     a.at.format("%Y-%m-%d %H:%M"),
                     a.kind,
                     a.outcome,

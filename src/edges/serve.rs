@@ -30,12 +30,15 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
         let s = &app.settings;
         ds = ds.add(
             "email",
-            Arc::new(notify::email::EmailDeliverer::new(
-                mail,
-                s.calendar.clone(),
-                s.send_window,
-                Some(app.store.clone()),
-            )?),
+            Arc::new(
+                notify::email::EmailDeliverer::new(
+                    mail,
+                    s.calendar.clone(),
+                    s.send_window,
+                    Some(app.store.clone()),
+                )?
+                .with_rules(s),
+            ),
         );
     }
     Ok(ds)

@@ -1,13 +1,15 @@
 //! Reminder emails over SMTP (`lettre`, async). The `Message-ID` is derived from the outbox row's
 //! dedupe key, so when a crash between sending and marking sends a message twice the receiver
 //! sees the same id and can drop the repeat. A reminder leaves only inside the customer's send
-//! window (re-checked here, at send time) and never to an account that is do-not-contact now.
+//! window (re-checked here, at send time), and only with what the ledger still says is owed
+//! then (`send_check`): a customer who paid since it was queued gets nothing.
+use super::send_check::{self, SendRules, Verdict};
 use super::templates::{PayInfo, ReminderPayload, Templates};
 use super::worker::{Deliverer, DeliveryError};
 use crate::domain::calendar::Calendar;
 use crate::domain::policy::Tone;
 use crate::domain::send_window::SendWindow;
-use crate::store::{Store, ledger, outbox::OutboxRow};
+use crate::store::{Store, outbox, outbox::OutboxRow};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -144,8 +146,10 @@ pub struct EmailDeliverer {
     pub templates: Templates,
     pub calendar: Calendar,
     pub window: SendWindow,
-    /// When set, the account's do-not-contact mark is read again at send time.
+    /// When set, each reminder is checked against the ledger at send time (`send_check`).
     pub store: Option<Store>,
+    /// The company's calendar, zone and promise grace for that check.
+    pub rules: SendRules,
     pub clock: Clock,
 }
 
@@ -163,8 +167,15 @@ impl EmailDeliverer {
             calendar,
             window,
             store,
+            rules: SendRules::default(),
             clock: Arc::new(Utc::now),
         })
+    }
+
+    /// The company's zone and promise grace from `s` for the send-time check.
+    pub fn with_rules(mut self, s: &crate::config::Settings) -> EmailDeliverer {
+        self.rules = SendRules::from_settings(s);
+        self
     }
 
     /// The message for an outbox row, as of `now`.
@@ -213,22 +224,43 @@ impl EmailDeliverer {
                 now,
             )));
         }
-        if let (Some(store), Some(id)) = (&self.store, row.payload["account_id"].as_i64()) {
-            let mut conn = store
-                .pool
-                .acquire()
-                .await
-                .map_err(|e| DeliveryError::Retry(e.to_string()))?;
-            let acc = ledger::account_by_id(&mut conn, id)
-                .await
-                .map_err(|e| DeliveryError::Retry(e.to_string()))?;
-            if acc.do_not_contact {
-                return Err(DeliveryError::Permanent(format!(
-                    "{} was marked do-not-contact after the reminder was queued; not sent",
-                    acc.code
-                )));
+        // Send-time truth: the ledger as it is now decides what goes, if anything.
+        let fresh;
+        let row = match &self.store {
+            None => row,
+            Some(store) => {
+                let retry = |e: sqlx::Error| DeliveryError::Retry(e.to_string());
+                let mut conn = store.pool.acquire().await.map_err(retry)?;
+                match send_check::check(&mut conn, &row.payload, &self.rules, now)
+                    .await
+                    .map_err(retry)?
+                {
+                    Verdict::Drop {
+                        reason,
+                        account,
+                        details,
+                    } => {
+                        return Err(DeliveryError::Dropped {
+                            reason,
+                            subject: Some(account),
+                            details,
+                        });
+                    }
+                    Verdict::Send { payload, changed } => {
+                        if changed {
+                            outbox::set_payload(&mut conn, row.id, &payload)
+                                .await
+                                .map_err(retry)?;
+                        }
+                        fresh = OutboxRow {
+                            payload,
+                            ..row.clone()
+                        };
+                        &fresh
+                    }
+                }
             }
-        }
+        };
         let msg = self.compose(row, now)?;
         match self.mailer.send(msg).await {
             Ok(_) => Ok(()),

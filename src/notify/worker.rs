@@ -1,5 +1,5 @@
 //! The outbox worker.
-use crate::store::{Store, outbox};
+use crate::store::{Store, actions, outbox};
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::BoxFuture;
@@ -14,6 +14,14 @@ pub enum DeliveryError {
     /// Not tried: not before this time (e.g. outside the customer's send window). The claim
     /// does not count as an attempt.
     Defer(DateTime<Utc>),
+    /// Not sent, and never will be: the send-time check found nothing true left to say
+    /// (`reason` reads "not sent: paid since queued"). Recorded as an action by dunbot about
+    /// `subject` (the account).
+    Dropped {
+        reason: String,
+        subject: Option<String>,
+        details: serde_json::Value,
+    },
 }
 
 /// Delivers one kind of outbox row (`email`, `webhook`, or `chat` to some platform).
@@ -127,6 +135,14 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
             Err(DeliveryError::Defer(at)) => {
                 outbox::defer(&mut conn, row.id, at).await?;
             }
+            Err(DeliveryError::Dropped {
+                reason,
+                subject,
+                details,
+            }) => {
+                tracing::info!(id = row.id, kind = row.kind, reason, "not sent");
+                record_dropped(&mut conn, &row, &reason, subject, details).await?;
+            }
             Err(DeliveryError::Retry(e)) if row.attempts < ds.max_attempts => {
                 tracing::warn!(
                     id = row.id,
@@ -156,6 +172,39 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
         }
     }
     Ok(sent)
+}
+
+/// Marks the row dropped and writes dunbot's action row saying why, in one transaction.
+async fn record_dropped(
+    conn: &mut sqlx::PgConnection,
+    row: &outbox::OutboxRow,
+    reason: &str,
+    subject: Option<String>,
+    details: serde_json::Value,
+) -> Result<()> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    outbox::mark_dropped(&mut tx, row.id, reason).await?;
+    actions::insert_if_new(
+        &mut tx,
+        &actions::NewAction {
+            at: Utc::now(),
+            actor_platform: "system".into(),
+            actor_id: "dunbot".into(),
+            actor_name: "dunbot".into(),
+            channel: "system".into(),
+            kind: "reminder_dropped".into(),
+            subject,
+            outcome: "ok",
+            details: serde_json::json!({
+                "reason": reason, "outbox_id": row.id, "dedupe_key": row.dedupe_key,
+                "to": row.payload["to"], "facts": details,
+            }),
+            idempotency_key: Some(format!("dropped:{}", row.dedupe_key)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Drains every `every` until `stop` changes.

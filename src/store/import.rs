@@ -429,6 +429,14 @@ pub async fn payments(
     conn: &mut PgConnection,
     rows: &[PaymentRow],
 ) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
+    Ok(payments_recorded(conn, rows).await?.map(|(count, _)| count))
+}
+
+/// As `payments`, with the ids of the payments it inserted (for `app::payment_news`).
+pub async fn payments_recorded(
+    conn: &mut PgConnection,
+    rows: &[PaymentRow],
+) -> Result<Result<(ImportCount, Vec<i64>), Vec<RowError>>, sqlx::Error> {
     sqlx::query(
         "CREATE TEMP TABLE stage_payments (line int8, code text, number text, paid_on date, amount_minor int8, currency text,
            reference text) ON COMMIT DROP",
@@ -465,20 +473,24 @@ pub async fn payments(
     if !bad.is_empty() {
         return Ok(Err(line_errors(bad)));
     }
-    let touched: Vec<i64> = sqlx::query_scalar(
+    let new: Vec<(i64, i64)> = sqlx::query_as(
         "INSERT INTO payments (account_id, invoice_id, paid_on, amount_minor, currency, reference)
          SELECT a.id, i.id, s.paid_on, s.amount_minor, s.currency, s.reference
            FROM stage_payments s JOIN accounts a ON a.code = s.code JOIN invoices i ON i.number = s.number
-         ON CONFLICT (account_id, reference) DO NOTHING RETURNING invoice_id",
+         ON CONFLICT (account_id, reference) DO NOTHING RETURNING id, invoice_id",
     )
     .fetch_all(&mut *conn)
     .await?;
+    let (ids, touched): (Vec<i64>, Vec<i64>) = new.into_iter().unzip();
     apply_payments(conn, &touched).await?;
     let inserted = touched.len() as u64;
-    Ok(Ok(ImportCount {
-        inserted,
-        unchanged: rows.len() as u64 - inserted,
-    }))
+    Ok(Ok((
+        ImportCount {
+            inserted,
+            unchanged: rows.len() as u64 - inserted,
+        },
+        ids,
+    )))
 }
 
 /// Recomputes paid amounts for the invoices from their payments: paid once covered, with the

@@ -7,8 +7,10 @@ pub mod copy_binary;
 pub mod import;
 pub mod ledger;
 pub mod outbox;
+pub mod payment_news;
 pub mod people;
 pub mod schedule;
+pub mod send_time;
 pub mod slack;
 pub mod snapshot;
 

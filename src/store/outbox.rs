@@ -170,3 +170,36 @@ pub async fn dead_count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
         .fetch_one(conn)
         .await
 }
+
+/// A reminder the send-time check stopped: not sent, not failed. `reason` reads like
+/// "not sent: paid since queued" and is kept in `last_error`, where `dunbot outbox` shows it.
+pub async fn mark_dropped(
+    conn: &mut PgConnection,
+    id: i64,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'dropped', last_error = $2, attempts = greatest(attempts - 1, 0)
+          WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a row's payload with what is actually sent (a reminder re-rendered with today's
+/// figures), so the row records what the customer got.
+pub async fn set_payload(
+    conn: &mut PgConnection,
+    id: i64,
+    payload: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE outbox SET payload = $2 WHERE id = $1")
+        .bind(id)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

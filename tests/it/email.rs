@@ -221,8 +221,11 @@ async fn a_customer_marked_do_not_contact_after_queueing_gets_nothing() {
     let (ds, _) = deliverers(&app, &server.url(), SendWindow::always());
     assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 0);
     let row = row_for(&app, "reminder:rem-dnc").await;
-    assert_eq!(row.status, "dead");
-    assert!(row.last_error.unwrap().contains("do-not-contact"));
+    assert_eq!(row.status, "dropped");
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("not sent: marked do-not-contact since queued")
+    );
     assert!(server.messages().is_empty());
 }
 
@@ -278,4 +281,225 @@ async fn two_workers_racing_over_a_thousand_messages_send_each_exactly_once() {
         .await
         .unwrap();
     assert_eq!(pending, 0);
+}
+
+/// Records payments through the CSV import, as of `today()`.
+async fn pay(app: &App, rows: &str) {
+    use dunbot::app::admin::{ImportKind, import_file};
+    let path = tempdir().join("payments.csv");
+    std::fs::write(
+        &path,
+        format!("account,invoice,paid_on,amount,currency,reference\n{rows}"),
+    )
+    .unwrap();
+    import_file(app, ImportKind::Payments, &path, Some(today()))
+        .await
+        .unwrap()
+        .unwrap_or_else(|rows| panic!("payments refused: {rows:?}"));
+}
+
+async fn due_now(app: &App) {
+    sqlx::query("UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+}
+
+/// dunbot's action rows about reminders it did not send: `(subject, reason)`.
+async fn dropped_actions(app: &App) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "SELECT actor_name, subject, details->>'reason' FROM actions
+          WHERE kind = 'reminder_dropped' ORDER BY id",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_reminder_to_a_customer_who_paid_since_it_was_queued_is_not_sent_and_says_why() {
+    let server = SmtpServer::start();
+    let (app, db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    // 10:00 UTC is 05:00 in New York: queued for the window's opening.
+    let out = run_as(&app, &maria, "rem-paid", "remind ACME-001", today()).await;
+    assert!(!out.refused, "{}", out.reply.text);
+    assert!(out.reply.text.contains("will go out"), "{}", out.reply.text);
+    pay(
+        &app,
+        "ACME-001,INV-1001,2026-11-23,1250.00,USD,WIRE-1\nACME-001,INV-1002,2026-11-23,400.00,USD,WIRE-2\n",
+    )
+    .await;
+    // The window opens (10:00 in New York): the worker checks the ledger and sends nothing.
+    let ds = clocked(&app, &server.url(), at(today(), 15));
+    due_now(&app).await;
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 0);
+    assert!(
+        server.messages().is_empty(),
+        "no email to a customer who paid"
+    );
+    let row = row_for(&app, "reminder:rem-paid").await;
+    assert_eq!(row.status, "dropped");
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("not sent: paid since queued")
+    );
+    assert_eq!(row.attempts, 0, "a dropped reminder was never tried");
+    // Nothing is offered again.
+    due_now(&app).await;
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 0);
+    assert_eq!(
+        dropped_actions(&app).await,
+        vec![(
+            "dunbot".into(),
+            "ACME-001".into(),
+            "not sent: paid since queued".into()
+        )]
+    );
+    // The account card shows it among the last actions.
+    let card = run_as(&app, &maria, "card-1", "account ACME-001", today()).await;
+    let card = serde_json::to_string(&card.reply).unwrap();
+    assert!(
+        card.contains("reminder_dropped ok by dunbot (system): not sent: paid since queued"),
+        "{card}"
+    );
+    // And `dunbot outbox` lists it with its reason.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"))
+        .args(["outbox", "--status", "dropped"])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("SMTP_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("dropped: 1")
+            && stdout.contains("reminder:rem-paid")
+            && stdout.contains("not sent: paid since queued"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_partial_payment_since_queueing_sends_today_s_figures() {
+    let server = SmtpServer::start();
+    let (app, _db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    let out = run_as(&app, &maria, "rem-part", "remind ACME-001 firm", today()).await;
+    assert!(!out.refused, "{}", out.reply.text);
+    pay(&app, "ACME-001,INV-1001,2026-11-23,250.00,USD,WIRE-P\n").await;
+    let ds = clocked(&app, &server.url(), at(today(), 15));
+    due_now(&app).await;
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 1);
+    let msgs = server.messages();
+    assert_eq!(msgs.len(), 1);
+    let m = Received::parse(&msgs[0]);
+    assert_eq!(
+        m.header("Subject"),
+        "Payment overdue: USD 1,400.00 outstanding for Acme Corp"
+    );
+    for needle in ["INV-1001", "USD 1,000.00", "INV-1002", "USD 400.00"] {
+        assert!(m.text.contains(needle), "body lacks {needle}: {}", m.text);
+    }
+    assert!(!m.text.contains("1,650.00"), "queued figures: {}", m.text);
+    let row = row_for(&app, "reminder:rem-part").await;
+    assert_eq!(row.status, "sent");
+    assert_eq!(
+        row.payload["total_minor"], 140_000,
+        "the row keeps what was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_promise_logged_after_queueing_stops_the_reminder() {
+    let server = SmtpServer::start();
+    let (app, _db) = ready().await;
+    let maria = person("maria", Role::Collector);
+    let out = run_as(&app, &maria, "rem-prom", "remind ACME-001", today()).await;
+    assert!(!out.refused, "{}", out.reply.text);
+    let out = run_as(
+        &app,
+        &maria,
+        "prom-1",
+        "promise ACME-001 500 2026-11-27",
+        today(),
+    )
+    .await;
+    assert!(!out.refused, "{}", out.reply.text);
+    let ds = clocked(&app, &server.url(), at(today(), 15));
+    due_now(&app).await;
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 0);
+    assert!(server.messages().is_empty());
+    let row = row_for(&app, "reminder:rem-prom").await;
+    assert_eq!(row.status, "dropped");
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some(
+            "not sent: a promise to pay was logged since queued (chasing paused until 2026-12-01)"
+        )
+    );
+
+    // A reminder a person forced through a promise that was already there still goes.
+    let out = run_as(
+        &app,
+        &maria,
+        "rem-forced",
+        "remind ACME-001 --force",
+        today(),
+    )
+    .await;
+    assert!(!out.refused, "{}", out.reply.text);
+    due_now(&app).await;
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 1);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn an_automatic_reminder_is_checked_against_the_ledger_the_same_way() {
+    let server = SmtpServer::start();
+    let (app, _db) = ready().await;
+    // Monday: ACME's INV-1002 is due Thursday (friendly, 3 business days before) and EURO's
+    // fell due on Saturday (the day-after reminder).
+    let r = dunbot::app::autoplan::run(&app, today(), at(today(), 7))
+        .await
+        .unwrap();
+    assert!(r.queued >= 2, "{r:?}");
+    let acme: String =
+        sqlx::query_scalar("SELECT dedupe_key FROM outbox WHERE payload->>'account' = 'ACME-001'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+    pay(
+        &app,
+        "ACME-001,INV-1001,2026-11-23,1250.00,USD,ACH-1\nACME-001,INV-1002,2026-11-23,400.00,USD,ACH-2\n",
+    )
+    .await;
+    let ds = clocked(&app, &server.url(), at(today(), 15));
+    due_now(&app).await;
+    let sent = drain_once(&app.store, &ds, 10).await.unwrap();
+    assert_eq!(
+        sent,
+        r.queued as usize - 1,
+        "every other automatic reminder went"
+    );
+    let to: Vec<String> = server
+        .messages()
+        .iter()
+        .map(|m| Received::parse(m).header("X-RcptTo").to_string())
+        .collect();
+    assert!(to.contains(&"ap@euro.example".to_string()), "{to:?}");
+    assert!(!to.contains(&"ap@acme.example".to_string()), "{to:?}");
+    let row = row_for(&app, &acme).await;
+    assert_eq!(
+        (row.status.as_str(), row.last_error.as_deref()),
+        ("dropped", Some("not sent: paid since queued"))
+    );
+    assert_eq!(
+        dropped_actions(&app).await,
+        vec![(
+            "dunbot".into(),
+            "ACME-001".into(),
+            "not sent: paid since queued".into()
+        )]
+    );
 }

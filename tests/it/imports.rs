@@ -273,3 +273,78 @@ async fn a_large_first_load_streams_and_a_bad_row_in_it_still_imports_nothing() 
         .unwrap();
     assert_eq!((n.inserted, n.unchanged), (0, rows as u64));
 }
+
+/// `dunbot import invoices` of a 20,000-row file with standard error on `stderr`.
+fn import_binary(db: &TestDb, file: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"));
+    c.args(["import", "invoices"])
+        .arg(file)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn many_invoices() -> std::path::PathBuf {
+    let mut body = String::from("account,invoice,issued,due,amount,currency\n");
+    for i in 0..20_000 {
+        body.push_str(&format!(
+            "ACME-001,P-{i:06},2026-10-01,2026-11-01,100.00,USD\n"
+        ));
+    }
+    let path = tempdir().join("invoices.csv");
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn import_shows_no_progress_when_standard_error_is_not_a_terminal() {
+    let (app, db) = app().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let file = many_invoices();
+    let out = tokio::task::spawn_blocking(move || import_binary(&db, &file).output().unwrap())
+        .await
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("20000 new"), "{stdout}");
+    assert_eq!(stderr, "", "a pipe gets no progress bar");
+}
+
+/// The terminal path, on a pseudo-terminal from util-linux's `script` (skipped without it).
+#[tokio::test]
+async fn import_shows_rows_and_time_left_on_a_terminal() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("no `script` on this machine: the terminal path is not checked here");
+        return;
+    }
+    let (app, db) = app().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let file = many_invoices();
+    let cmd = format!(
+        "{} import invoices {}",
+        env!("CARGO_BIN_EXE_dunbot"),
+        file.display()
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("script")
+            .args(["-qfec", &cmd, "/dev/null"])
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{tty}");
+    assert!(tty.contains("/20,000 rows"), "{tty}");
+    assert!(tty.contains("rows/s") && tty.contains("left"), "{tty}");
+    assert!(tty.contains("20000 new"), "{tty}");
+}

@@ -21,6 +21,7 @@ mod imports;
 mod lifecycle;
 mod message_life;
 mod outbox_lease;
+mod payment_news;
 mod scheduler;
 mod serve;
 mod slack_blocks;
