@@ -4,12 +4,14 @@ pub mod actions;
 pub mod collections;
 pub mod copy_binary;
 pub mod import;
+pub mod invoice_changes;
 pub mod ledger;
 pub mod outbox;
 pub mod people;
 pub mod schedule;
 pub mod slack;
 pub mod snapshot;
+pub mod stripe;
 
 use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
