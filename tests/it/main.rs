@@ -29,4 +29,6 @@ mod slack_http;
 mod slack_serve;
 mod slack_socket;
 mod slack_support;
+mod stripe;
+mod fake_stripe;
 mod webhook;
