@@ -18,6 +18,10 @@ use tower::ServiceExt;
 
 const SECRET: &str = "whsec_dunbot_test";
 
+fn plain(m: &dunbot::message::Message) -> String {
+    dunbot::edges::console::render::render(m)
+}
+
 fn now() -> chrono::DateTime<chrono::Utc> {
     at(today(), 10)
 }
@@ -393,4 +397,21 @@ async fn a_429_is_honoured_with_retry_after() {
     assert_eq!(reqs[0].status, 429);
     assert_eq!((reqs[1].status, reqs[1].path.as_str(), reqs[1].starting_after.as_deref()), (200, "customers", None));
     assert!(reqs[1].at.duration_since(reqs[0].at) >= std::time::Duration::from_secs(1), "asked again before Retry-After");
+}
+
+#[tokio::test]
+async fn the_digest_says_how_fresh_the_ledger_is_and_warns_when_stale() {
+    let (app, _db, _r) = setup().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let c = person("maria", Role::Collector);
+    let before = plain(&run_as(&app, &c, "d0", "ar digest", today()).await.reply);
+    assert!(!before.contains("payments as of"), "{before}");
+    let fake = FakeStripe::start().await;
+    stripe_lists(&fake, 1, 1);
+    sync(&app, &client(&fake), None, false).await.unwrap();
+    let fresh = plain(&run_as(&app, &c, "d1", "ar digest", today()).await.reply);
+    assert!(fresh.contains("Ledger: payments as of 10:00."), "{fresh}");
+    let later = run_as(&app, &c, "d2", "ar digest", d("2026-11-26")).await.reply;
+    assert!(later.text.contains("ledger out of date (payments as of 2026-11-23 10:00)"), "{}", later.text);
+    assert!(plain(&later).contains("Run `dunbot sync stripe`"), "{}", plain(&later));
 }

@@ -215,3 +215,77 @@ pub async fn last_success(app: &App) -> Result<Option<DateTime<Utc>>> {
     let mut conn = app.store.pool.acquire().await?;
     Ok(st::sync_state(&mut conn, SOURCE).await?.and_then(|s| s.last_success_at))
 }
+
+/// How far before the last finished sync `serve`'s runs look again: invoices created that
+/// long before are re-read, so a payment, void or credit on them whose webhook was missed is
+/// caught up. Older invoices change by webhook (or a full `dunbot sync stripe`).
+pub const LOOKBACK_DAYS: i64 = 60;
+
+/// `DUNBOT_SYNC_EVERY` (`15m`, `1h`, `900s`): how often `serve` syncs; unset or `off`: never.
+pub fn every_from_env() -> Result<Option<Duration>> {
+    match std::env::var("DUNBOT_SYNC_EVERY") {
+        Ok(v) if !v.trim().is_empty() && v.trim() != "off" => parse_every(v.trim()).map(Some),
+        _ => Ok(None),
+    }
+}
+
+pub fn parse_every(v: &str) -> Result<Duration> {
+    let (n, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
+    let n: u64 = n
+        .parse()
+        .map_err(|_| anyhow!("DUNBOT_SYNC_EVERY={v:?}: write a number and a unit, e.g. 15m, 1h or 900s"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "" => n * 60,
+        "h" => n * 3600,
+        _ => bail!("DUNBOT_SYNC_EVERY={v:?}: write a number and a unit, e.g. 15m, 1h or 900s"),
+    };
+    if secs < 60 {
+        bail!("DUNBOT_SYNC_EVERY={v:?}: at least a minute, e.g. 15m");
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// `serve`'s periodic sync: every `every`, an incremental run (see `LOOKBACK_DAYS`), once
+/// across replicas (the others find the lock taken and wait for the next turn). A failed
+/// run is logged and resumed at the next turn.
+pub async fn run_loop(
+    app: std::sync::Arc<App>,
+    client: Client,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let since = match last_success(&app).await {
+            Ok(last) => last.map(|t| t - chrono::Duration::days(LOOKBACK_DAYS)),
+            Err(e) => {
+                tracing::error!(error = ?e, "Stripe sync: cannot read its state");
+                None
+            }
+        };
+        match sync(&app, &client, since, false).await {
+            Ok(SyncReport::Done { pages, objects, .. }) => {
+                tracing::info!(pages, objects, "Stripe sync done")
+            }
+            Ok(SyncReport::Busy) => tracing::debug!("Stripe sync: another replica is on it"),
+            Err(e) => tracing::error!(error = ?e, "Stripe sync failed; it resumes next time"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sync_every_reads_minutes_hours_seconds_and_refuses_the_rest() {
+        use super::parse_every;
+        assert_eq!(parse_every("15m").unwrap().as_secs(), 900);
+        assert_eq!(parse_every("1h").unwrap().as_secs(), 3600);
+        assert_eq!(parse_every("900s").unwrap().as_secs(), 900);
+        assert!(parse_every("10s").unwrap_err().to_string().contains("15m"));
+        assert!(parse_every("soon").unwrap_err().to_string().contains("e.g. 15m"));
+    }
+}
