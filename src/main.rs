@@ -296,9 +296,17 @@ async fn run(cli: Cli) -> Result<()> {
                 dunbot::edges::stripe::sync::SyncReport::Busy => {
                     println!("Another dunbot is syncing Stripe right now; nothing done here.")
                 }
-                dunbot::edges::stripe::sync::SyncReport::Done { pages, objects, resumed } => println!(
+                dunbot::edges::stripe::sync::SyncReport::Done {
+                    pages,
+                    objects,
+                    resumed,
+                } => println!(
                     "Stripe: {objects} objects in {pages} pages applied{}.",
-                    if resumed { " (resumed where the last run stopped)" } else { "" }
+                    if resumed {
+                        " (resumed where the last run stopped)"
+                    } else {
+                        ""
+                    }
                 ),
             }
         }

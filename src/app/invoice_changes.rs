@@ -55,10 +55,10 @@ pub async fn apply(
             change.number.trim()
         )));
     };
-    if let Some(r) = &change.reference {
-        if invoice_changes::seen(tx, change.kind.key(), r).await? {
-            return Ok(Applied::Unchanged);
-        }
+    if let Some(r) = &change.reference
+        && invoice_changes::seen(tx, change.kind.key(), r).await?
+    {
+        return Ok(Applied::Unchanged);
     }
     let cur = Current {
         amount_minor: inv.amount_minor,
@@ -92,7 +92,15 @@ pub async fn apply(
     .await?;
     let acc = ledger::account_by_id(tx, inv.account_id).await?;
     let cur = Currency::parse(&inv.currency).map_err(|e| Fail::Internal(anyhow::anyhow!("{e}")))?;
-    let text = describe(&inv.number, &acc.code, &change.kind, cur, &effect.status, change.reason.as_deref(), &actor.name);
+    let text = describe(
+        &inv.number,
+        &acc.code,
+        &change.kind,
+        cur,
+        &effect.status,
+        change.reason.as_deref(),
+        &actor.name,
+    );
     actions::insert(
         tx,
         &actions::NewAction {
@@ -117,7 +125,11 @@ pub async fn apply(
     match effect.tell {
         Tell::Nobody => {}
         Tell::Owner => {
-            let owner = acc.owner.as_deref().map(|o| format!(" (owner: {o})")).unwrap_or_default();
+            let owner = acc
+                .owner
+                .as_deref()
+                .map(|o| format!(" (owner: {o})"))
+                .unwrap_or_default();
             outbox::enqueue(
                 tx,
                 "chat",

@@ -2,7 +2,6 @@
 use super::Snapshot;
 use super::assess::{Standing, assess, promise_pause, promise_status};
 use crate::config::Settings;
-use chrono::{DateTime, Utc};
 use crate::domain::aging::Bucket;
 use crate::domain::dates::days_since;
 use crate::domain::money::{Currency, Money};
@@ -11,6 +10,7 @@ use crate::domain::promise::{self, PromiseStatus};
 use crate::domain::reminder::{ReminderFacts, reminder_refusal};
 use crate::store::snapshot::{AccountAgg, FlagLine, OfferLine, PromiseFacts};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The top entries of a ranked list, and how many more there were.
@@ -154,7 +154,11 @@ pub struct Freshness {
 
 /// The ledger's freshness for a digest of `as_of` (company time zone): the time alone when
 /// it is from that day, else the date too; stale when it is from before the day before.
-pub fn freshness(last: Option<DateTime<Utc>>, tz: chrono_tz::Tz, as_of: NaiveDate) -> Option<Freshness> {
+pub fn freshness(
+    last: Option<DateTime<Utc>>,
+    tz: chrono_tz::Tz,
+    as_of: NaiveDate,
+) -> Option<Freshness> {
     let local = last?.with_timezone(&tz);
     let day = local.date_naive();
     let text = if day == as_of {
@@ -456,7 +460,10 @@ mod tests {
         assert_eq!((f.text.as_str(), f.stale), ("payments as of 07:58", false));
         assert!(!freshness(at(22, 9, 0), tz, as_of).unwrap().stale);
         let old = freshness(at(20, 9, 0), tz, as_of).unwrap();
-        assert_eq!((old.text.as_str(), old.stale), ("payments as of 2026-11-20 09:00", true));
+        assert_eq!(
+            (old.text.as_str(), old.stale),
+            ("payments as of 2026-11-20 09:00", true)
+        );
         assert_eq!(freshness(None, tz, as_of), None);
     }
 

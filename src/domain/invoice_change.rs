@@ -146,7 +146,11 @@ pub fn plan(number: &str, cur: Current<'_>, change: &ChangeKind) -> Result<Effec
                 return Err(format!(
                     "invoice {number} is {}: only an unpaid invoice can be {}",
                     cur.status.replace('_', " "),
-                    if to == "void" { "voided" } else { "written off" }
+                    if to == "void" {
+                        "voided"
+                    } else {
+                        "written off"
+                    }
                 ));
             }
             Ok(effect(cur.amount_minor, to))
@@ -180,23 +184,57 @@ mod tests {
 
     #[test]
     fn a_credit_note_reduces_the_open_amount_and_can_settle_it() {
-        let e = plan("INV-1", cur(1000, 0, "open"), &ChangeKind::CreditNote { minor: 300 }).unwrap();
-        assert_eq!((e.amount_minor, e.status.as_str(), e.changed), (700, "open", true));
-        let e = plan("INV-1", cur(1000, 400, "open"), &ChangeKind::CreditNote { minor: 600 }).unwrap();
+        let e = plan(
+            "INV-1",
+            cur(1000, 0, "open"),
+            &ChangeKind::CreditNote { minor: 300 },
+        )
+        .unwrap();
+        assert_eq!(
+            (e.amount_minor, e.status.as_str(), e.changed),
+            (700, "open", true)
+        );
+        let e = plan(
+            "INV-1",
+            cur(1000, 400, "open"),
+            &ChangeKind::CreditNote { minor: 600 },
+        )
+        .unwrap();
         assert_eq!((e.amount_minor, e.status.as_str()), (400, "paid"));
-        let e = plan("INV-1", cur(1000, 0, "open"), &ChangeKind::CreditNote { minor: 1000 }).unwrap();
+        let e = plan(
+            "INV-1",
+            cur(1000, 0, "open"),
+            &ChangeKind::CreditNote { minor: 1000 },
+        )
+        .unwrap();
         assert_eq!((e.amount_minor, e.status.as_str()), (0, "credited"));
         assert!(!is_chased(&e.status));
     }
 
     #[test]
     fn a_credit_note_above_the_open_amount_is_refused_with_what_to_send() {
-        let e = plan("INV-1", cur(1000, 600, "open"), &ChangeKind::CreditNote { minor: 500 })
-            .unwrap_err();
+        let e = plan(
+            "INV-1",
+            cur(1000, 600, "open"),
+            &ChangeKind::CreditNote { minor: 500 },
+        )
+        .unwrap_err();
         assert!(e.contains("credit at most 400"), "{e}");
-        let e = plan("INV-1", cur(1000, 0, "void"), &ChangeKind::CreditNote { minor: 5 }).unwrap_err();
+        let e = plan(
+            "INV-1",
+            cur(1000, 0, "void"),
+            &ChangeKind::CreditNote { minor: 5 },
+        )
+        .unwrap_err();
         assert!(e.contains("nothing open"), "{e}");
-        assert!(plan("INV-1", cur(1000, 0, "open"), &ChangeKind::CreditNote { minor: 0 }).is_err());
+        assert!(
+            plan(
+                "INV-1",
+                cur(1000, 0, "open"),
+                &ChangeKind::CreditNote { minor: 0 }
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -210,26 +248,64 @@ mod tests {
         assert_eq!(w.status, "written_off");
         assert!(plan("INV-1", cur(1000, 1000, "paid"), &ChangeKind::Void).is_err());
         // Stripe lets an uncollectible invoice be voided afterwards.
-        assert_eq!(plan("INV-1", cur(1000, 0, "written_off"), &ChangeKind::Void).unwrap().status, "void");
+        assert_eq!(
+            plan("INV-1", cur(1000, 0, "written_off"), &ChangeKind::Void)
+                .unwrap()
+                .status,
+            "void"
+        );
     }
 
     #[test]
     fn amount_corrections_reopen_or_settle() {
-        let e = plan("INV-1", cur(1000, 1000, "paid"), &ChangeKind::Amount { new_minor: 1500 }).unwrap();
+        let e = plan(
+            "INV-1",
+            cur(1000, 1000, "paid"),
+            &ChangeKind::Amount { new_minor: 1500 },
+        )
+        .unwrap();
         assert_eq!((e.amount_minor, e.status.as_str()), (1500, "open"));
-        let e = plan("INV-1", cur(1000, 800, "open"), &ChangeKind::Amount { new_minor: 800 }).unwrap();
+        let e = plan(
+            "INV-1",
+            cur(1000, 800, "open"),
+            &ChangeKind::Amount { new_minor: 800 },
+        )
+        .unwrap();
         assert_eq!(e.status, "paid");
-        let e = plan("INV-1", cur(1000, 800, "open"), &ChangeKind::Amount { new_minor: 700 }).unwrap_err();
+        let e = plan(
+            "INV-1",
+            cur(1000, 800, "open"),
+            &ChangeKind::Amount { new_minor: 700 },
+        )
+        .unwrap_err();
         assert!(e.contains("credit note"), "{e}");
-        assert!(!plan("INV-1", cur(1000, 0, "open"), &ChangeKind::Amount { new_minor: 1000 }).unwrap().changed);
+        assert!(
+            !plan(
+                "INV-1",
+                cur(1000, 0, "open"),
+                &ChangeKind::Amount { new_minor: 1000 }
+            )
+            .unwrap()
+            .changed
+        );
     }
 
     #[test]
     fn disputed_and_agency_invoices_are_changed_and_someone_is_told() {
-        let e = plan("INV-1", cur(1000, 0, "disputed"), &ChangeKind::CreditNote { minor: 100 }).unwrap();
+        let e = plan(
+            "INV-1",
+            cur(1000, 0, "disputed"),
+            &ChangeKind::CreditNote { minor: 100 },
+        )
+        .unwrap();
         assert_eq!((e.status.as_str(), e.tell), ("disputed", Tell::Owner));
         let e = plan("INV-1", cur(1000, 0, "with_agency"), &ChangeKind::Void).unwrap();
         assert_eq!((e.status.as_str(), e.tell), ("void", Tell::Agency));
-        assert_eq!(plan("INV-1", cur(1000, 0, "open"), &ChangeKind::Void).unwrap().tell, Tell::Nobody);
+        assert_eq!(
+            plan("INV-1", cur(1000, 0, "open"), &ChangeKind::Void)
+                .unwrap()
+                .tell,
+            Tell::Nobody
+        );
     }
 }

@@ -87,12 +87,12 @@ impl Currency {
             if iso(u).is_some() {
                 return Ok(Currency(u));
             }
-            if u.iter().all(u8::is_ascii_uppercase) {
-                if let Some(near) = near_miss(u) {
-                    return Err(invalid(format!(
-                        "\"{t}\" is not a currency I know: did you mean {near}? Use an ISO 4217 code such as USD, EUR or GBP"
-                    )));
-                }
+            if u.iter().all(u8::is_ascii_uppercase)
+                && let Some(near) = near_miss(u)
+            {
+                return Err(invalid(format!(
+                    "\"{t}\" is not a currency I know: did you mean {near}? Use an ISO 4217 code such as USD, EUR or GBP"
+                )));
             }
         }
         Err(invalid(format!(
@@ -591,20 +591,36 @@ mod tests {
             assert_eq!(cur(code).exponent(), exp, "{code}");
         }
         let clf = Money::parse("CLF 1.2345", Currency::USD).unwrap();
-        assert_eq!((clf.minor, clf.format()), (12_345, "CLF 1.2345".to_string()));
+        assert_eq!(
+            (clf.minor, clf.format()),
+            (12_345, "CLF 1.2345".to_string())
+        );
     }
 
     #[test]
     fn a_near_miss_code_is_answered_with_did_you_mean() {
-        for (typed, meant) in [("USS", "USD"), ("gpb", "GBP"), ("EUT", "EUR"), ("JYP", "JPY")] {
+        for (typed, meant) in [
+            ("USS", "USD"),
+            ("gpb", "GBP"),
+            ("EUT", "EUR"),
+            ("JYP", "JPY"),
+        ] {
             let e = Currency::parse(typed).unwrap_err().to_string();
-            assert!(e.contains(&format!("did you mean {meant}?")), "{typed}: {e}");
+            assert!(
+                e.contains(&format!("did you mean {meant}?")),
+                "{typed}: {e}"
+            );
         }
         // Not money one invoices in: no minor unit in ISO 4217.
         for special in ["XAU", "XTS", "XXX", "XDR"] {
             assert!(Currency::parse(special).is_err(), "{special}");
         }
-        assert!(!Currency::parse("QQQ").unwrap_err().to_string().contains("did you mean"));
+        assert!(
+            !Currency::parse("QQQ")
+                .unwrap_err()
+                .to_string()
+                .contains("did you mean")
+        );
     }
 
     #[test]

@@ -483,7 +483,10 @@ pub async fn payments(
 
 /// Recomputes paid amounts for the invoices from their payments: paid once covered, with the
 /// day the last needed payment came in.
-pub(crate) async fn apply_payments(conn: &mut PgConnection, invoice_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub(crate) async fn apply_payments(
+    conn: &mut PgConnection,
+    invoice_ids: &[i64],
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "WITH running AS (
              SELECT p.invoice_id, p.paid_on, sum(p.amount_minor) OVER (PARTITION BY p.invoice_id ORDER BY p.paid_on, p.id) AS upto

@@ -18,12 +18,18 @@ pub async fn invoice_for_update(
 }
 
 /// Whether a change with this billing-system reference was already applied.
-pub async fn seen(conn: &mut PgConnection, kind: &str, reference: &str) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoice_changes WHERE kind = $1 AND reference = $2)")
-        .bind(kind)
-        .bind(reference)
-        .fetch_one(conn)
-        .await
+pub async fn seen(
+    conn: &mut PgConnection,
+    kind: &str,
+    reference: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM invoice_changes WHERE kind = $1 AND reference = $2)",
+    )
+    .bind(kind)
+    .bind(reference)
+    .fetch_one(conn)
+    .await
 }
 
 pub struct NewChange<'a> {
@@ -71,22 +77,4 @@ pub async fn record(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Credit notes applied to an invoice, in minor units.
-pub async fn credited_minor(conn: &mut PgConnection, invoice_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(sum(amount_minor), 0)::int8 FROM invoice_changes WHERE invoice_id = $1 AND kind = 'credit_note'",
-    )
-    .bind(invoice_id)
-    .fetch_one(conn)
-    .await
-}
-
-/// Why an invoice left the chase, if it did.
-pub async fn closed_reason(conn: &mut PgConnection, invoice_id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT closed_reason FROM invoices WHERE id = $1")
-        .bind(invoice_id)
-        .fetch_one(conn)
-        .await
 }

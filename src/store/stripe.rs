@@ -8,10 +8,12 @@ pub async fn local_id(
     conn: &mut PgConnection,
     external_id: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT local_id FROM external_ids WHERE source = 'stripe' AND external_id = $1")
-        .bind(external_id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT local_id FROM external_ids WHERE source = 'stripe' AND external_id = $1",
+    )
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn link(
@@ -32,7 +34,10 @@ pub async fn link(
     Ok(())
 }
 
-pub async fn invoice_number(conn: &mut PgConnection, invoice_id: i64) -> Result<String, sqlx::Error> {
+pub async fn invoice_number(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+) -> Result<String, sqlx::Error> {
     sqlx::query_scalar("SELECT number FROM invoices WHERE id = $1")
         .bind(invoice_id)
         .fetch_one(conn)
@@ -136,7 +141,11 @@ pub async fn insert_invoice(
 }
 
 /// An automatically charged invoice whose charge failed is chased from now on.
-pub async fn start_chasing(conn: &mut PgConnection, invoice_id: i64, due: NaiveDate) -> Result<(), sqlx::Error> {
+pub async fn start_chasing(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    due: NaiveDate,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE invoices SET status = 'open', due = greatest($2, issued) WHERE id = $1 AND status = 'autocharge'")
         .bind(invoice_id)
         .bind(due)
@@ -184,7 +193,11 @@ pub async fn park_credit_note(
 }
 
 /// Claims parked credit notes for the invoice now that it exists.
-pub async fn adopt_credit_notes(conn: &mut PgConnection, invoice_id: i64, stripe_invoice: &str) -> Result<(), sqlx::Error> {
+pub async fn adopt_credit_notes(
+    conn: &mut PgConnection,
+    invoice_id: i64,
+    stripe_invoice: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE invoice_changes SET invoice_id = $1 WHERE invoice_id IS NULL AND external_invoice = $2")
         .bind(invoice_id)
         .bind(stripe_invoice)
@@ -237,7 +250,10 @@ pub struct SyncState {
     pub last_success_at: Option<DateTime<Utc>>,
 }
 
-pub async fn sync_state(conn: &mut PgConnection, source: &str) -> Result<Option<SyncState>, sqlx::Error> {
+pub async fn sync_state(
+    conn: &mut PgConnection,
+    source: &str,
+) -> Result<Option<SyncState>, sqlx::Error> {
     sqlx::query_as(
         "SELECT run_started_at, since, resource, cursor, pages, last_success_at FROM sync_state WHERE source = $1",
     )
@@ -272,16 +288,22 @@ pub async fn save_cursor(
     resource: &str,
     cursor: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sync_state SET resource = $2, cursor = $3, pages = pages + 1 WHERE source = $1")
-        .bind(source)
-        .bind(resource)
-        .bind(cursor)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE sync_state SET resource = $2, cursor = $3, pages = pages + 1 WHERE source = $1",
+    )
+    .bind(source)
+    .bind(resource)
+    .bind(cursor)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn finish_run(conn: &mut PgConnection, source: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn finish_run(
+    conn: &mut PgConnection,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE sync_state SET last_success_at = coalesce(run_started_at, $2), run_started_at = NULL, resource = NULL, cursor = NULL WHERE source = $1",
     )
@@ -294,7 +316,9 @@ pub async fn finish_run(conn: &mut PgConnection, source: &str, now: DateTime<Utc
 
 /// When the ledger was last brought up to date from outside: the newest finished sync or
 /// payments import.
-pub async fn ledger_freshness(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+pub async fn ledger_freshness(
+    conn: &mut PgConnection,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT greatest((SELECT max(last_success_at) FROM sync_state),
                          (SELECT max(at) FROM actions WHERE kind = 'import_payments' AND outcome = 'ok'))",

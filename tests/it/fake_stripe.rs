@@ -15,7 +15,10 @@ use std::time::Instant;
 pub const KEY: &str = "sk_test_dunbot";
 
 pub fn fixture(name: &str) -> Value {
-    let path = format!("{}/../shared/fixtures/stripe/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../shared/fixtures/stripe/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let path = if std::path::Path::new(&path).exists() {
         path
     } else {
@@ -38,7 +41,15 @@ pub fn customer(id: &str, code: Option<&str>, currency: &str) -> Value {
 }
 
 /// Stripe's example invoice (a draft) finalised as `status`, numbered and amounted.
-pub fn invoice(id: &str, customer: &str, number: &str, status: &str, due: i64, paid: i64, currency: &str) -> Value {
+pub fn invoice(
+    id: &str,
+    customer: &str,
+    number: &str,
+    status: &str,
+    due: i64,
+    paid: i64,
+    currency: &str,
+) -> Value {
     let mut i = fixture("invoice.json");
     i["id"] = id.into();
     i["customer"] = customer.into();
@@ -99,7 +110,11 @@ impl FakeStripe {
 
     /// Sets a list, newest first as Stripe returns it.
     pub fn set(&self, resource: &str, items: Vec<Value>) {
-        self.inner.lists.lock().unwrap().insert(resource.into(), items);
+        self.inner
+            .lists
+            .lock()
+            .unwrap()
+            .insert(resource.into(), items);
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -136,13 +151,22 @@ async fn list(
     }
     if let Some((status, retry)) = inner.canned.lock().unwrap().pop_front() {
         record(status);
-        let mut r = (StatusCode::from_u16(status).unwrap(), axum::Json(json!({"error": {"type": "rate_limit_error"}}))).into_response();
+        let mut r = (
+            StatusCode::from_u16(status).unwrap(),
+            axum::Json(json!({"error": {"type": "rate_limit_error"}})),
+        )
+            .into_response();
         if let Some(s) = retry {
-            r.headers_mut().insert("retry-after", s.to_string().parse().unwrap());
+            r.headers_mut()
+                .insert("retry-after", s.to_string().parse().unwrap());
         }
         return r;
     }
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).clamp(1, 100);
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(10)
+        .clamp(1, 100);
     let gte: Option<i64> = q.get("created[gte]").and_then(|v| v.parse().ok());
     let all: Vec<Value> = inner
         .lists
@@ -155,7 +179,10 @@ async fn list(
         .filter(|o| gte.is_none_or(|g| o["created"].as_i64().unwrap_or(0) >= g))
         .collect();
     let start = match q.get("starting_after") {
-        Some(id) => all.iter().position(|o| o["id"] == json!(id)).map_or(all.len(), |p| p + 1),
+        Some(id) => all
+            .iter()
+            .position(|o| o["id"] == json!(id))
+            .map_or(all.len(), |p| p + 1),
         None => 0,
     };
     let page: Vec<Value> = all.iter().skip(start).take(limit).cloned().collect();

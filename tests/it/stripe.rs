@@ -59,7 +59,9 @@ async fn post_at(r: &axum::Router, ev: &Value, t: i64) -> (StatusCode, String) {
         .await
         .unwrap();
     let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -69,17 +71,23 @@ async fn post(r: &axum::Router, ev: &Value) -> (StatusCode, String) {
 }
 
 async fn invoice_row(app: &App, number: &str) -> (i64, i64, String, Option<String>) {
-    sqlx::query_as("SELECT amount_minor, paid_minor, status, closed_reason FROM invoices WHERE number = $1")
-        .bind(number)
-        .fetch_one(&app.store.pool)
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "SELECT amount_minor, paid_minor, status, closed_reason FROM invoices WHERE number = $1",
+    )
+    .bind(number)
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
 async fn a_replayed_webhook_with_an_old_timestamp_is_refused_and_writes_nothing() {
     let (app, _db, r) = setup().await;
-    let ev = event("evt_old", "customer.created", fake_stripe::customer("cus_A", Some("ACME-9"), "usd"));
+    let ev = event(
+        "evt_old",
+        "customer.created",
+        fake_stripe::customer("cus_A", Some("ACME-9"), "usd"),
+    );
     let (status, body) = post_at(&r, &ev, now().timestamp() - 301).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("tolerance"), "{body}");
@@ -89,7 +97,10 @@ async fn a_replayed_webhook_with_an_old_timestamp_is_refused_and_writes_nothing(
         .clone()
         .oneshot(
             Request::post("/stripe/webhook")
-                .header("stripe-signature", sign("whsec_other", now().timestamp(), &raw))
+                .header(
+                    "stripe-signature",
+                    sign("whsec_other", now().timestamp(), &raw),
+                )
                 .body(Body::from(raw))
                 .unwrap(),
         )
@@ -107,14 +118,26 @@ async fn a_replayed_webhook_with_an_old_timestamp_is_refused_and_writes_nothing(
 async fn each_event_type_is_applied() {
     let (app, _db, r) = setup().await;
     let cus = fake_stripe::customer("cus_A", Some("ACME-9"), "usd");
-    assert_eq!(post(&r, &event("evt_1", "customer.created", cus.clone())).await.0, StatusCode::OK);
+    assert_eq!(
+        post(&r, &event("evt_1", "customer.created", cus.clone()))
+            .await
+            .0,
+        StatusCode::OK
+    );
     let acc: (String, String, String) = sqlx::query_as(
         "SELECT a.code, a.time_zone, c.email FROM accounts a JOIN contacts c ON c.account_id = a.id",
     )
     .fetch_one(&app.store.pool)
     .await
     .unwrap();
-    assert_eq!(acc, ("ACME-9".into(), "Europe/Berlin".into(), "ap@cus_A.example".into()));
+    assert_eq!(
+        acc,
+        (
+            "ACME-9".into(),
+            "Europe/Berlin".into(),
+            "ap@cus_A.example".into()
+        )
+    );
     let mut renamed = cus.clone();
     renamed["name"] = "Acme Nine".into();
     post(&r, &event("evt_2", "customer.updated", renamed)).await;
@@ -127,7 +150,10 @@ async fn each_event_type_is_applied() {
     let due = unix("2026-12-10");
     let open = fake_stripe::invoice("in_1", "cus_A", "ST-1", "open", due, 0, "usd");
     post(&r, &event("evt_3", "invoice.finalized", open.clone())).await;
-    assert_eq!(invoice_row(&app, "ST-1").await, (1000, 0, "open".into(), None));
+    assert_eq!(
+        invoice_row(&app, "ST-1").await,
+        (1000, 0, "open".into(), None)
+    );
     let mut updated = open.clone();
     updated["amount_due"] = 1200.into();
     updated["amount_remaining"] = 1200.into();
@@ -143,9 +169,16 @@ async fn each_event_type_is_applied() {
     let mut paid = fake_stripe::invoice("in_1", "cus_A", "ST-1", "paid", due, 1000, "usd");
     paid["amount_due"] = 1000.into();
     paid["pre_payment_credit_notes_amount"] = 200.into();
-    post(&r, &event("evt_6", "invoice.payment_succeeded", paid.clone())).await;
+    post(
+        &r,
+        &event("evt_6", "invoice.payment_succeeded", paid.clone()),
+    )
+    .await;
     post(&r, &event("evt_7", "invoice.paid", paid)).await;
-    assert_eq!(invoice_row(&app, "ST-1").await, (1000, 1000, "paid".into(), None));
+    assert_eq!(
+        invoice_row(&app, "ST-1").await,
+        (1000, 1000, "paid".into(), None)
+    );
     assert_eq!(count(&app, "payments").await, 1);
 
     let v = fake_stripe::invoice("in_2", "cus_A", "ST-2", "open", due, 0, "usd");
@@ -154,7 +187,10 @@ async fn each_event_type_is_applied() {
     voided["status"] = "void".into();
     post(&r, &event("evt_9", "invoice.voided", voided)).await;
     assert_eq!(invoice_row(&app, "ST-2").await.2, "void");
-    assert_eq!(invoice_row(&app, "ST-2").await.3.as_deref(), Some("voided in Stripe"));
+    assert_eq!(
+        invoice_row(&app, "ST-2").await.3.as_deref(),
+        Some("voided in Stripe")
+    );
 
     let u = fake_stripe::invoice("in_3", "cus_A", "ST-3", "open", due, 0, "usd");
     post(&r, &event("evt_10", "invoice.finalized", u.clone())).await;
@@ -172,7 +208,10 @@ async fn each_event_type_is_applied() {
         .fetch_all(&app.store.pool)
         .await
         .unwrap();
-    assert_eq!(kinds, ["amount", "credit_note", "void", "write_off", "refund"]);
+    assert_eq!(
+        kinds,
+        ["amount", "credit_note", "void", "write_off", "refund"]
+    );
     // The digest, the card and reminders chase none of them: nothing open is left.
     let balance: i64 = sqlx::query_scalar(
         "SELECT coalesce(sum(amount_minor - paid_minor), 0)::int8 FROM invoices WHERE status IN ('open', 'disputed', 'with_agency')",
@@ -191,18 +230,39 @@ async fn each_event_type_is_applied() {
 #[tokio::test]
 async fn the_same_event_twice_applies_once() {
     let (app, _db, r) = setup().await;
-    post(&r, &event("evt_c", "customer.created", fake_stripe::customer("cus_A", None, "usd"))).await;
-    let ev = event("evt_p", "invoice.paid", fake_stripe::invoice("in_1", "cus_A", "ST-1", "paid", unix("2026-11-20"), 1000, "usd"));
+    post(
+        &r,
+        &event(
+            "evt_c",
+            "customer.created",
+            fake_stripe::customer("cus_A", None, "usd"),
+        ),
+    )
+    .await;
+    let ev = event(
+        "evt_p",
+        "invoice.paid",
+        fake_stripe::invoice(
+            "in_1",
+            "cus_A",
+            "ST-1",
+            "paid",
+            unix("2026-11-20"),
+            1000,
+            "usd",
+        ),
+    );
     let (a, b) = tokio::join!(post(&r, &ev), post(&r, &ev));
     assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK));
     let (c, body) = post(&r, &ev).await;
     assert_eq!((c, body.as_str()), (StatusCode::OK, "already applied"));
     assert_eq!(count(&app, "payments").await, 1);
     assert_eq!(count(&app, "invoices").await, 1);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM actions WHERE idempotency_key = 'stripe:evt_p'")
-        .fetch_one(&app.store.pool)
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM actions WHERE idempotency_key = 'stripe:evt_p'")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
     assert_eq!(rows, 1);
 }
 
@@ -214,22 +274,48 @@ async fn paid_before_finalized_ends_paid() {
     let open = fake_stripe::invoice("in_1", "cus_A", "ST-1", "open", due, 0, "usd");
     post(&r, &event("evt_paid", "invoice.paid", paid)).await;
     post(&r, &event("evt_fin", "invoice.finalized", open)).await;
-    assert_eq!(invoice_row(&app, "ST-1").await, (1000, 1000, "paid".into(), None));
+    assert_eq!(
+        invoice_row(&app, "ST-1").await,
+        (1000, 1000, "paid".into(), None)
+    );
     // The customer the invoice named was made from it (its own event comes later).
-    let code: String = sqlx::query_scalar("SELECT code FROM accounts").fetch_one(&app.store.pool).await.unwrap();
+    let code: String = sqlx::query_scalar("SELECT code FROM accounts")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
     assert_eq!(code, "cus_A");
 }
 
 #[tokio::test]
 async fn a_jpy_invoice_has_its_amounts_right_and_autocharge_is_not_chased() {
     let (app, _db, r) = setup().await;
-    post(&r, &event("evt_c", "customer.created", fake_stripe::customer("cus_J", Some("NIPPON-1"), "jpy"))).await;
-    let mut inv = fake_stripe::invoice("in_j", "cus_J", "JP-1", "open", unix("2026-12-01"), 400, "jpy");
+    post(
+        &r,
+        &event(
+            "evt_c",
+            "customer.created",
+            fake_stripe::customer("cus_J", Some("NIPPON-1"), "jpy"),
+        ),
+    )
+    .await;
+    let mut inv = fake_stripe::invoice(
+        "in_j",
+        "cus_J",
+        "JP-1",
+        "open",
+        unix("2026-12-01"),
+        400,
+        "jpy",
+    );
     inv["amount_due"] = 1000.into();
     post(&r, &event("evt_j", "invoice.finalized", inv)).await;
     // ¥1,000 due and ¥400 paid: whole yen, not hundredths.
-    assert_eq!(invoice_row(&app, "JP-1").await, (1000, 400, "open".into(), None));
-    let shown = dunbot::domain::money::Money::new(600, dunbot::domain::money::Currency::JPY).format();
+    assert_eq!(
+        invoice_row(&app, "JP-1").await,
+        (1000, 400, "open".into(), None)
+    );
+    let shown =
+        dunbot::domain::money::Money::new(600, dunbot::domain::money::Currency::JPY).format();
     assert_eq!(shown, "JPY 600");
 
     let mut auto = fake_stripe::invoice("in_a", "cus_J", "JP-2", "open", 0, 0, "jpy");
@@ -249,16 +335,52 @@ async fn changes_to_disputed_or_referred_invoices_tell_the_owner_or_the_agency()
     seed(&app, CUSTOMERS, INVOICES, None).await;
     let mgr = person("priya", Role::Manager);
     let mut conn = app.store.pool.acquire().await.unwrap();
-    dunbot::store::collections::upsert_agency(&mut conn, "Northwind", Some("http://127.0.0.1:9/hook"), Some("s"), None)
-        .await
-        .unwrap();
+    dunbot::store::collections::upsert_agency(
+        &mut conn,
+        "Northwind",
+        Some("http://127.0.0.1:9/hook"),
+        Some("s"),
+        None,
+    )
+    .await
+    .unwrap();
     drop(conn);
-    assert!(!run_as(&app, &mgr, "r1", "ar dispute INV-1001 wrong amount", today()).await.refused);
-    assert!(!run_as(&app, &mgr, "r2", "ar refer BOLT-001 Northwind", today()).await.refused);
+    assert!(
+        !run_as(
+            &app,
+            &mgr,
+            "r1",
+            "ar dispute INV-1001 wrong amount",
+            today()
+        )
+        .await
+        .refused
+    );
+    assert!(
+        !run_as(&app, &mgr, "r2", "ar refer BOLT-001 Northwind", today())
+            .await
+            .refused
+    );
     for (cus, code) in [("cus_A", "ACME-001"), ("cus_B", "BOLT-001")] {
-        post(&r, &event(&format!("evt_{cus}"), "customer.created", fake_stripe::customer(cus, Some(code), "usd"))).await;
+        post(
+            &r,
+            &event(
+                &format!("evt_{cus}"),
+                "customer.created",
+                fake_stripe::customer(cus, Some(code), "usd"),
+            ),
+        )
+        .await;
     }
-    let mut acme = fake_stripe::invoice("in_a", "cus_A", "INV-1001", "open", unix("2026-11-13"), 0, "usd");
+    let mut acme = fake_stripe::invoice(
+        "in_a",
+        "cus_A",
+        "INV-1001",
+        "open",
+        unix("2026-11-13"),
+        0,
+        "usd",
+    );
     acme["amount_due"] = 125_000.into();
     acme["amount_remaining"] = 125_000.into();
     post(&r, &event("evt_link", "invoice.updated", acme)).await;
@@ -268,22 +390,37 @@ async fn changes_to_disputed_or_referred_invoices_tell_the_owner_or_the_agency()
     post(&r, &event("evt_cn", "credit_note.created", cn)).await;
     assert_eq!(invoice_row(&app, "INV-1001").await.0, 100_000);
     assert_eq!(invoice_row(&app, "INV-1001").await.2, "disputed");
-    let chat: Value = sqlx::query_scalar("SELECT payload FROM outbox WHERE kind = 'chat' AND dedupe_key LIKE 'stripe:evt_cn%'")
-        .fetch_one(&app.store.pool)
-        .await
-        .unwrap();
+    let chat: Value = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE kind = 'chat' AND dedupe_key LIKE 'stripe:evt_cn%'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
     let text = chat["message"]["text"].as_str().unwrap();
-    assert!(text.contains("owner: maria") && text.contains("INV-1001"), "{text}");
+    assert!(
+        text.contains("owner: maria") && text.contains("INV-1001"),
+        "{text}"
+    );
 
-    let mut bolt = fake_stripe::invoice("in_b", "cus_B", "INV-2001", "void", unix("2026-10-09"), 0, "usd");
+    let mut bolt = fake_stripe::invoice(
+        "in_b",
+        "cus_B",
+        "INV-2001",
+        "void",
+        unix("2026-10-09"),
+        0,
+        "usd",
+    );
     bolt["amount_due"] = 500_000.into();
     bolt["amount_remaining"] = 500_000.into();
     post(&r, &event("evt_void", "invoice.voided", bolt)).await;
     assert_eq!(invoice_row(&app, "INV-2001").await.2, "void");
-    let hook: Value = sqlx::query_scalar("SELECT payload FROM outbox WHERE kind = 'webhook' AND dedupe_key LIKE 'stripe:evt_void%'")
-        .fetch_one(&app.store.pool)
-        .await
-        .unwrap();
+    let hook: Value = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE kind = 'webhook' AND dedupe_key LIKE 'stripe:evt_void%'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
     assert_eq!(hook["body"]["event"], json!("invoice_changed"));
     assert_eq!(hook["body"]["invoice"], json!("INV-2001"));
     assert_eq!(hook["body"]["status"], json!("void"));
@@ -294,21 +431,61 @@ async fn a_stripe_payment_keeps_a_promise() {
     let (app, _db, r) = setup().await;
     seed(&app, CUSTOMERS, INVOICES, None).await;
     let c = person("maria", Role::Collector);
-    assert!(!run_as(&app, &c, "p1", "ar promise ACME-001 400 2026-11-25", today()).await.refused);
-    post(&r, &event("evt_c", "customer.created", fake_stripe::customer("cus_A", Some("ACME-001"), "usd"))).await;
-    let mut inv = fake_stripe::invoice("in_x", "cus_A", "INV-1002", "paid", unix("2026-11-23"), 40_000, "usd");
+    assert!(
+        !run_as(
+            &app,
+            &c,
+            "p1",
+            "ar promise ACME-001 400 2026-11-25",
+            today()
+        )
+        .await
+        .refused
+    );
+    post(
+        &r,
+        &event(
+            "evt_c",
+            "customer.created",
+            fake_stripe::customer("cus_A", Some("ACME-001"), "usd"),
+        ),
+    )
+    .await;
+    let mut inv = fake_stripe::invoice(
+        "in_x",
+        "cus_A",
+        "INV-1002",
+        "paid",
+        unix("2026-11-23"),
+        40_000,
+        "usd",
+    );
     inv["amount_due"] = 40_000.into();
     post(&r, &event("evt_x", "invoice.paid", inv)).await;
-    let status: String = sqlx::query_scalar("SELECT status FROM promises").fetch_one(&app.store.pool).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM promises")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
     assert_eq!(status, "kept");
 }
 
 fn stripe_lists(fake: &FakeStripe, customers: usize, invoices: usize) {
-    let cs: Vec<Value> = (0..customers).rev().map(|i| fake_stripe::customer(&format!("cus_{i:03}"), None, "usd")).collect();
+    let cs: Vec<Value> = (0..customers)
+        .rev()
+        .map(|i| fake_stripe::customer(&format!("cus_{i:03}"), None, "usd"))
+        .collect();
     let is: Vec<Value> = (0..invoices)
         .rev()
         .map(|i| {
-            let mut v = fake_stripe::invoice(&format!("in_{i:03}"), &format!("cus_{:03}", i % customers.max(1)), &format!("S-{i:03}"), "open", unix("2026-12-01"), 0, "usd");
+            let mut v = fake_stripe::invoice(
+                &format!("in_{i:03}"),
+                &format!("cus_{:03}", i % customers.max(1)),
+                &format!("S-{i:03}"),
+                "open",
+                unix("2026-12-01"),
+                0,
+                "usd",
+            );
             v["created"] = (unix("2026-11-01") + i as i64).into();
             v
         })
@@ -336,7 +513,17 @@ async fn a_sync_pages_through_customers_and_invoices() {
     let fake = FakeStripe::start().await;
     stripe_lists(&fake, 5, 25);
     let report = sync(&app, &client(&fake), None, false).await.unwrap();
-    assert!(matches!(report, SyncReport::Done { objects: 30, resumed: false, .. }), "{report:?}");
+    assert!(
+        matches!(
+            report,
+            SyncReport::Done {
+                objects: 30,
+                resumed: false,
+                ..
+            }
+        ),
+        "{report:?}"
+    );
     assert_eq!(count(&app, "invoices").await, 25);
     assert_eq!(count(&app, "accounts").await, 5);
     assert_eq!(pages_logged(&app).await, 4);
@@ -352,12 +539,18 @@ async fn two_syncs_racing_apply_each_page_once() {
     let b = App::new(settings(), db.store.clone()).with_clock(Clock::Fixed(now()));
     let fake = FakeStripe::start().await;
     stripe_lists(&fake, 3, 40);
-    fake.inner.delay_ms.store(50, std::sync::atomic::Ordering::SeqCst);
+    fake.inner
+        .delay_ms
+        .store(50, std::sync::atomic::Ordering::SeqCst);
     let (ca, cb) = (client(&fake), client(&fake));
     let (ra, rb) = tokio::join!(sync(&a, &ca, None, false), sync(&b, &cb, None, false));
     let reports = [ra.unwrap(), rb.unwrap()];
     assert!(reports.contains(&SyncReport::Busy), "{reports:?}");
-    let mut seen: Vec<(String, Option<String>)> = fake.requests().into_iter().map(|r| (r.path, r.starting_after)).collect();
+    let mut seen: Vec<(String, Option<String>)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.starting_after))
+        .collect();
     let total = seen.len();
     seen.sort();
     seen.dedup();
@@ -377,10 +570,23 @@ async fn an_interrupted_sync_resumes_from_its_cursor() {
     assert_eq!(count(&app, "invoices").await, 20);
     *fake.inner.fail_from.lock().unwrap() = None;
     let report = sync(&app, &client(&fake), None, false).await.unwrap();
-    assert!(matches!(report, SyncReport::Done { resumed: true, objects: 10, .. }), "{report:?}");
+    assert!(
+        matches!(
+            report,
+            SyncReport::Done {
+                resumed: true,
+                objects: 10,
+                ..
+            }
+        ),
+        "{report:?}"
+    );
     let reqs = fake.requests();
     let resumed = reqs.iter().filter(|r| r.status == 200).nth(3).unwrap();
-    assert_eq!((resumed.path.as_str(), resumed.starting_after.as_deref()), ("invoices", Some("in_010")));
+    assert_eq!(
+        (resumed.path.as_str(), resumed.starting_after.as_deref()),
+        ("invoices", Some("in_010"))
+    );
     assert_eq!(count(&app, "invoices").await, 30);
     assert_eq!(pages_logged(&app).await, 4);
 }
@@ -392,11 +598,24 @@ async fn a_429_is_honoured_with_retry_after() {
     stripe_lists(&fake, 1, 3);
     fake.inner.canned.lock().unwrap().push_back((429, Some(1)));
     let report = sync(&app, &client(&fake), None, false).await.unwrap();
-    assert!(matches!(report, SyncReport::Done { objects: 4, .. }), "{report:?}");
+    assert!(
+        matches!(report, SyncReport::Done { objects: 4, .. }),
+        "{report:?}"
+    );
     let reqs = fake.requests();
     assert_eq!(reqs[0].status, 429);
-    assert_eq!((reqs[1].status, reqs[1].path.as_str(), reqs[1].starting_after.as_deref()), (200, "customers", None));
-    assert!(reqs[1].at.duration_since(reqs[0].at) >= std::time::Duration::from_secs(1), "asked again before Retry-After");
+    assert_eq!(
+        (
+            reqs[1].status,
+            reqs[1].path.as_str(),
+            reqs[1].starting_after.as_deref()
+        ),
+        (200, "customers", None)
+    );
+    assert!(
+        reqs[1].at.duration_since(reqs[0].at) >= std::time::Duration::from_secs(1),
+        "asked again before Retry-After"
+    );
 }
 
 #[tokio::test]
@@ -411,7 +630,19 @@ async fn the_digest_says_how_fresh_the_ledger_is_and_warns_when_stale() {
     sync(&app, &client(&fake), None, false).await.unwrap();
     let fresh = plain(&run_as(&app, &c, "d1", "ar digest", today()).await.reply);
     assert!(fresh.contains("Ledger: payments as of 10:00."), "{fresh}");
-    let later = run_as(&app, &c, "d2", "ar digest", d("2026-11-26")).await.reply;
-    assert!(later.text.contains("ledger out of date (payments as of 2026-11-23 10:00)"), "{}", later.text);
-    assert!(plain(&later).contains("Run `dunbot sync stripe`"), "{}", plain(&later));
+    let later = run_as(&app, &c, "d2", "ar digest", d("2026-11-26"))
+        .await
+        .reply;
+    assert!(
+        later
+            .text
+            .contains("ledger out of date (payments as of 2026-11-23 10:00)"),
+        "{}",
+        later.text
+    );
+    assert!(
+        plain(&later).contains("Run `dunbot sync stripe`"),
+        "{}",
+        plain(&later)
+    );
 }

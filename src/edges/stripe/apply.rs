@@ -13,7 +13,10 @@ use sqlx::PgConnection;
 /// What one event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventResult {
-    Applied { notes: Vec<String>, paid: bool },
+    Applied {
+        notes: Vec<String>,
+        paid: bool,
+    },
     /// Its id was applied before: nothing written.
     AlreadyApplied,
     /// A type dunbot does not read.
@@ -46,7 +49,9 @@ pub const EVENT_TYPES: &[&str] = &[
 /// Applies one event once: its id is the action row's idempotency key, written in the
 /// transaction of its effect. Payments it records resolve promises as the CSV import does.
 pub async fn apply_event(app: &App, event: &Value) -> Result<EventResult> {
-    let id = event["id"].as_str().ok_or_else(|| anyhow!("event without an id"))?;
+    let id = event["id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("event without an id"))?;
     let kind = event["type"].as_str().unwrap_or_default();
     if !EVENT_TYPES.contains(&kind) {
         return Ok(EventResult::Ignored);
@@ -59,7 +64,10 @@ pub async fn apply_event(app: &App, event: &Value) -> Result<EventResult> {
     }
     let obj = &event["data"]["object"];
     let (notes, paid) = apply_object(app, &mut tx, kind, obj, &key, "stripe:webhook").await?;
-    let subject = notes.first().and_then(|n| n.split(' ').next()).map(str::to_string);
+    let subject = notes
+        .first()
+        .and_then(|n| n.split(' ').next())
+        .map(str::to_string);
     let action = actions::NewAction {
         at: now,
         actor_platform: "stripe".into(),
@@ -133,7 +141,11 @@ pub async fn apply_object(
 
 async fn customer(app: &App, tx: &mut PgConnection, c: &map::Customer) -> Result<String> {
     let code = map::account_code(c);
-    let name = c.name.clone().or_else(|| c.email.clone()).unwrap_or_else(|| c.id.clone());
+    let name = c
+        .name
+        .clone()
+        .or_else(|| c.email.clone())
+        .unwrap_or_else(|| c.id.clone());
     let currency = match c.currency.as_deref() {
         Some(code) => map::currency(code).map_err(|e| anyhow!(e))?,
         None => app.settings.default_currency,
@@ -158,8 +170,14 @@ async fn customer(app: &App, tx: &mut PgConnection, c: &map::Customer) -> Result
 
 /// The account for an invoice's customer; one is made from the invoice's own customer
 /// fields when the customer has not been seen yet (its event can come later).
-async fn account_for(app: &App, tx: &mut PgConnection, inv: &map::Invoice) -> Result<ledger::Account> {
-    let cus = inv.customer_id().ok_or_else(|| anyhow!("invoice {} has no customer", inv.id))?;
+async fn account_for(
+    app: &App,
+    tx: &mut PgConnection,
+    inv: &map::Invoice,
+) -> Result<ledger::Account> {
+    let cus = inv
+        .customer_id()
+        .ok_or_else(|| anyhow!("invoice {} has no customer", inv.id))?;
     if let Some(id) = st::local_id(tx, cus).await? {
         return Ok(ledger::account_by_id(tx, id).await?);
     }
@@ -172,7 +190,9 @@ async fn account_for(app: &App, tx: &mut PgConnection, inv: &map::Invoice) -> Re
         deleted: false,
     };
     customer(app, tx, &c).await?;
-    let id = st::local_id(tx, cus).await?.ok_or_else(|| anyhow!("customer {cus} not linked"))?;
+    let id = st::local_id(tx, cus)
+        .await?
+        .ok_or_else(|| anyhow!("customer {cus} not linked"))?;
     Ok(ledger::account_by_id(tx, id).await?)
 }
 
@@ -196,7 +216,9 @@ async fn change(
 ) -> Result<()> {
     let sub_key = format!("{key}:{}:{}", c.number, c.kind.key());
     match invoice_changes::apply(app, tx, &c, &actor(channel), &sub_key, now).await {
-        Ok(Applied::Changed { status, .. }) => notes.push(format!("{} {}: now {status}", c.number, c.kind.key())),
+        Ok(Applied::Changed { status, .. }) => {
+            notes.push(format!("{} {}: now {status}", c.number, c.kind.key()))
+        }
         Ok(Applied::Unchanged) => {}
         Err(Fail::User(m)) => notes.push(format!("{} not applied: {m}", c.number)),
         Err(e) => return Err(fail(e)),
@@ -232,8 +254,14 @@ async fn invoice(
     }
     let tz = app.settings.time_zone;
     let now = app.now();
-    let issued = map::date(inv.status_transitions.finalized_at.unwrap_or(inv.created), tz);
-    let due = inv.due_date.map_or(issued, |d| map::date(d, tz)).max(issued);
+    let issued = map::date(
+        inv.status_transitions.finalized_at.unwrap_or(inv.created),
+        tz,
+    );
+    let due = inv
+        .due_date
+        .map_or(issued, |d| map::date(d, tz))
+        .max(issued);
     let existing = match st::local_id(tx, &inv.id).await? {
         Some(id) => Some(id),
         None => ledger::invoice_by_number(tx, &number).await?.map(|i| i.id),
@@ -309,10 +337,25 @@ async fn invoice(
     let paid_minor = map::to_minor(inv.amount_paid, cur);
     let mut paid = false;
     if paid_minor > 0 {
-        let paid_on = map::date(inv.status_transitions.paid_at.unwrap_or(now.timestamp()), tz);
-        paid = st::record_paid(tx, acc.id, invoice_id, &inv.id, paid_on, paid_minor, cur.code()).await?;
+        let paid_on = map::date(
+            inv.status_transitions.paid_at.unwrap_or(now.timestamp()),
+            tz,
+        );
+        paid = st::record_paid(
+            tx,
+            acc.id,
+            invoice_id,
+            &inv.id,
+            paid_on,
+            paid_minor,
+            cur.code(),
+        )
+        .await?;
         if paid {
-            notes.push(format!("{number} payment {} recorded", crate::domain::money::Money::new(paid_minor, cur)));
+            notes.push(format!(
+                "{number} payment {} recorded",
+                crate::domain::money::Money::new(paid_minor, cur)
+            ));
         }
     }
     Ok(paid)
@@ -328,8 +371,13 @@ async fn credit_note(
 ) -> Result<()> {
     let cur = map::currency(&cn.currency).map_err(|e| anyhow!(e))?;
     let minor = map::to_minor(cn.total, cur);
-    let stripe_invoice = map::id_of(&cn.invoice).ok_or_else(|| anyhow!("credit note {} has no invoice", cn.id))?;
-    let reason = cn.memo.clone().or_else(|| cn.reason.clone()).or_else(|| cn.number.as_ref().map(|n| format!("credit note {n}")));
+    let stripe_invoice =
+        map::id_of(&cn.invoice).ok_or_else(|| anyhow!("credit note {} has no invoice", cn.id))?;
+    let reason = cn
+        .memo
+        .clone()
+        .or_else(|| cn.reason.clone())
+        .or_else(|| cn.number.as_ref().map(|n| format!("credit note {n}")));
     let Some(invoice_id) = st::local_id(tx, stripe_invoice).await? else {
         if st::park_credit_note(tx, stripe_invoice, minor, &cn.id, reason.as_deref()).await? {
             notes.push(format!("{} waits for invoice {stripe_invoice}", cn.id));
@@ -359,7 +407,10 @@ async fn refund(
         return Ok(());
     };
     let Some(invoice_id) = st::local_id(tx, stripe_invoice).await? else {
-        notes.push(format!("{} refund: invoice {stripe_invoice} not known", ch.id));
+        notes.push(format!(
+            "{} refund: invoice {stripe_invoice} not known",
+            ch.id
+        ));
         return Ok(());
     };
     let cur = map::currency(&ch.currency).map_err(|e| anyhow!(e))?;
@@ -368,7 +419,9 @@ async fn refund(
     // further refund on the charge is one more change.
     let c = InvoiceChange {
         number,
-        kind: ChangeKind::Refund { minor: map::to_minor(ch.amount_refunded, cur) },
+        kind: ChangeKind::Refund {
+            minor: map::to_minor(ch.amount_refunded, cur),
+        },
         reason: Some(format!("refunded in Stripe (charge {})", ch.id)),
         reference: Some(format!("{}:{}", ch.id, ch.amount_refunded)),
     };

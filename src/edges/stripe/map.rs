@@ -78,8 +78,7 @@ pub struct Charge {
 
 /// An id field that may be expanded into the object.
 pub fn id_of(v: &serde_json::Value) -> Option<&str> {
-    v.as_str()
-        .or_else(|| v.get("id").and_then(|v| v.as_str()))
+    v.as_str().or_else(|| v.get("id").and_then(|v| v.as_str()))
 }
 
 /// Stripe's zero-decimal currencies (its "Supported currencies" page): API amounts are whole
@@ -232,10 +231,22 @@ mod tests {
     #[test]
     fn statuses_map_and_late_events_do_not_move_back() {
         assert_eq!(target(&invoice("draft", None, None, false)), Target::Skip);
-        assert_eq!(target(&invoice("open", Some("A-1"), Some(1), false)), Target::Open);
-        assert_eq!(target(&invoice("open", Some("A-1"), None, false)), Target::AutoCharge);
-        assert_eq!(target(&invoice("open", Some("A-1"), None, true)), Target::Open);
-        assert_eq!(target(&invoice("paid", Some("A-1"), None, true)), Target::Paid);
+        assert_eq!(
+            target(&invoice("open", Some("A-1"), Some(1), false)),
+            Target::Open
+        );
+        assert_eq!(
+            target(&invoice("open", Some("A-1"), None, false)),
+            Target::AutoCharge
+        );
+        assert_eq!(
+            target(&invoice("open", Some("A-1"), None, true)),
+            Target::Open
+        );
+        assert_eq!(
+            target(&invoice("paid", Some("A-1"), None, true)),
+            Target::Paid
+        );
         assert!(rank_of_status("paid") > rank_of_target(Target::Open));
         assert!(rank_of_status("written_off") < rank_of_target(Target::Paid));
     }

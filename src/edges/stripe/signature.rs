@@ -60,10 +60,10 @@ pub fn verify(
     if !matched {
         return Err(Rejected::NoMatch);
     }
-    if let Some(tol) = tolerance {
-        if now - ts > tol {
-            return Err(Rejected::TooOld);
-        }
+    if let Some(tol) = tolerance
+        && now - ts > tol
+    {
+        return Err(Rejected::TooOld);
     }
     Ok(ts)
 }
@@ -92,7 +92,10 @@ mod tests {
     fn the_published_vector_passes_within_tolerance_and_fails_outside() {
         assert_eq!(PAYLOAD.len(), 484);
         let s = secret("webhook_secret");
-        assert_eq!(verify(HEADER, PAYLOAD, &s, 1533204620 + 100, Some(300)), Ok(1533204620));
+        assert_eq!(
+            verify(HEADER, PAYLOAD, &s, 1533204620 + 100, Some(300)),
+            Ok(1533204620)
+        );
         assert_eq!(
             verify(HEADER, PAYLOAD, &s, 1533204620 + 400, Some(300)),
             Err(Rejected::TooOld)
@@ -108,18 +111,27 @@ mod tests {
             verify(HEADER, &PAYLOAD[..483], &s, 1533204620, Some(300)),
             Err(Rejected::NoMatch)
         );
-        assert_eq!(verify(HEADER, PAYLOAD, &s, i64::MAX / 2, None), Ok(1533204620));
+        assert_eq!(
+            verify(HEADER, PAYLOAD, &s, i64::MAX / 2, None),
+            Ok(1533204620)
+        );
     }
 
     #[test]
     fn the_published_hmac_primitive_vectors_match() {
         for (payload, want) in [
-            ("", "f7f9bd47fb987337b5796fdc1fdb9ba221d0d5396814bfcaf9521f43fd8927fd"),
+            (
+                "",
+                "f7f9bd47fb987337b5796fdc1fdb9ba221d0d5396814bfcaf9521f43fd8927fd",
+            ),
             (
                 r#"{"obj1":"hello","obj2":"world"}"#,
                 "bebb1a643997f419b315ddba19e6f5411e1ce7f810ba6d3617ce72823092f363",
             ),
-            ("\u{1F600}", "837da296d05c4fe31f61d5d7ead035099d9585a5bcde87de952012a78f0b0c43"),
+            (
+                "\u{1F600}",
+                "837da296d05c4fe31f61d5d7ead035099d9585a5bcde87de952012a78f0b0c43",
+            ),
         ] {
             let mut mac = Hmac::<Sha256>::new_from_slice(b"test_secret").unwrap();
             mac.update(payload.as_bytes());
@@ -137,8 +149,17 @@ mod tests {
         assert!(verify(&both, body, &old_only, 1000, Some(300)).is_ok());
         let two = vec!["whsec_other".to_string(), "whsec_new".to_string()];
         assert!(verify(&new, body, &two, 1000, Some(300)).is_ok());
-        assert_eq!(verify("garbage", body, &two, 1000, None), Err(Rejected::Malformed));
-        assert_eq!(verify("t=1000,v0=ab", body, &two, 1000, None), Err(Rejected::NoV1));
-        assert_eq!(verify("v1=ab", body, &two, 1000, None), Err(Rejected::Malformed));
+        assert_eq!(
+            verify("garbage", body, &two, 1000, None),
+            Err(Rejected::Malformed)
+        );
+        assert_eq!(
+            verify("t=1000,v0=ab", body, &two, 1000, None),
+            Err(Rejected::NoV1)
+        );
+        assert_eq!(
+            verify("v1=ab", body, &two, 1000, None),
+            Err(Rejected::Malformed)
+        );
     }
 }

@@ -56,7 +56,12 @@ impl Client {
     }
 
     /// One list page; a 429 waits `Retry-After` seconds (at most a minute) and asks again.
-    async fn page(&self, resource: &str, after: Option<&str>, since: Option<DateTime<Utc>>) -> Result<Value> {
+    async fn page(
+        &self,
+        resource: &str,
+        after: Option<&str>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Value> {
         let mut query = vec![("limit".to_string(), self.limit.to_string())];
         if let Some(a) = after {
             query.push(("starting_after".into(), a.into()));
@@ -91,11 +96,16 @@ impl Client {
                 continue;
             }
             if status.as_u16() == 401 {
-                bail!("Stripe refused STRIPE_API_KEY (401): check the key and its read permissions");
+                bail!(
+                    "Stripe refused STRIPE_API_KEY (401): check the key and its read permissions"
+                );
             }
             if !status.is_success() {
                 let text = resp.text().await.unwrap_or_default();
-                bail!("GET {url} answered {status}: {}", text.chars().take(300).collect::<String>());
+                bail!(
+                    "GET {url} answered {status}: {}",
+                    text.chars().take(300).collect::<String>()
+                );
             }
             return Ok(resp.json().await?);
         }
@@ -104,14 +114,23 @@ impl Client {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncReport {
-    Done { pages: u64, objects: u64, resumed: bool },
+    Done {
+        pages: u64,
+        objects: u64,
+        resumed: bool,
+    },
     /// Another replica holds the sync: nothing done here.
     Busy,
 }
 
 /// Runs (or resumes) a backfill. `since` limits it to objects created from then on; a run
 /// already in progress keeps its own. `progress` writes a counter to a terminal's stderr.
-pub async fn sync(app: &App, client: &Client, since: Option<DateTime<Utc>>, progress: bool) -> Result<SyncReport> {
+pub async fn sync(
+    app: &App,
+    client: &Client,
+    since: Option<DateTime<Utc>>,
+    progress: bool,
+) -> Result<SyncReport> {
     let mut lock = app.store.pool.acquire().await?;
     let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
         .bind(LOCK_KEY)
@@ -121,15 +140,25 @@ pub async fn sync(app: &App, client: &Client, since: Option<DateTime<Utc>>, prog
         return Ok(SyncReport::Busy);
     }
     let result = run(app, client, since, progress).await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(LOCK_KEY).execute(&mut *lock).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK_KEY)
+        .execute(&mut *lock)
+        .await;
     result
 }
 
-async fn run(app: &App, client: &Client, since: Option<DateTime<Utc>>, progress: bool) -> Result<SyncReport> {
+async fn run(
+    app: &App,
+    client: &Client,
+    since: Option<DateTime<Utc>>,
+    progress: bool,
+) -> Result<SyncReport> {
     let show = progress && std::io::stderr().is_terminal();
     let mut conn = app.store.pool.acquire().await?;
     let state = st::sync_state(&mut conn, SOURCE).await?;
-    let in_progress = state.as_ref().and_then(|s| s.run_started_at.map(|t| (t, s.clone())));
+    let in_progress = state
+        .as_ref()
+        .and_then(|s| s.run_started_at.map(|t| (t, s.clone())));
     let (run_at, since, mut resource, mut cursor, resumed) = match in_progress {
         Some((t, s)) => (t, s.since, s.resource, s.cursor, true),
         None => {
@@ -144,7 +173,7 @@ async fn run(app: &App, client: &Client, since: Option<DateTime<Utc>>, progress:
         .and_then(|r| RESOURCES.iter().position(|(name, _)| *name == r))
         .unwrap_or(0);
     let (mut pages, mut objects, mut paid_any) = (0_u64, 0_u64, false);
-    for (i, (name, kind)) in RESOURCES.iter().enumerate().skip(start) {
+    for (name, kind) in RESOURCES.iter().skip(start) {
         if resource.as_deref() != Some(name) {
             resource = Some(name.to_string());
             cursor = None;
@@ -157,11 +186,22 @@ async fn run(app: &App, client: &Client, since: Option<DateTime<Utc>>, progress:
             for obj in &data {
                 let id = obj["id"].as_str().unwrap_or_default();
                 let key = format!("stripe-sync:{}:{id}", run_at.timestamp_micros());
-                let (n, paid) = apply_object(app, &mut tx, &format!("{kind}.sync"), obj, &key, "stripe:sync").await?;
+                let (n, paid) = apply_object(
+                    app,
+                    &mut tx,
+                    &format!("{kind}.sync"),
+                    obj,
+                    &key,
+                    "stripe:sync",
+                )
+                .await?;
                 notes.extend(n);
                 paid_any |= paid;
             }
-            let last = data.last().and_then(|o| o["id"].as_str()).map(str::to_string);
+            let last = data
+                .last()
+                .and_then(|o| o["id"].as_str())
+                .map(str::to_string);
             let next = last.clone().or(cursor.clone());
             st::save_cursor(&mut tx, SOURCE, name, next.as_deref()).await?;
             if !data.is_empty() {
@@ -197,7 +237,6 @@ async fn run(app: &App, client: &Client, since: Option<DateTime<Utc>>, progress:
                 break;
             }
         }
-        let _ = i;
     }
     let mut conn = app.store.pool.acquire().await?;
     st::finish_run(&mut conn, SOURCE, run_at).await?;
@@ -207,13 +246,19 @@ async fn run(app: &App, client: &Client, since: Option<DateTime<Utc>>, progress:
     if paid_any {
         after_payments(app).await?;
     }
-    Ok(SyncReport::Done { pages, objects, resumed })
+    Ok(SyncReport::Done {
+        pages,
+        objects,
+        resumed,
+    })
 }
 
 /// When the last finished sync began (the ledger holds Stripe's state as of then).
 pub async fn last_success(app: &App) -> Result<Option<DateTime<Utc>>> {
     let mut conn = app.store.pool.acquire().await?;
-    Ok(st::sync_state(&mut conn, SOURCE).await?.and_then(|s| s.last_success_at))
+    Ok(st::sync_state(&mut conn, SOURCE)
+        .await?
+        .and_then(|s| s.last_success_at))
 }
 
 /// How far before the last finished sync `serve`'s runs look again: invoices created that
@@ -231,9 +276,9 @@ pub fn every_from_env() -> Result<Option<Duration>> {
 
 pub fn parse_every(v: &str) -> Result<Duration> {
     let (n, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len()));
-    let n: u64 = n
-        .parse()
-        .map_err(|_| anyhow!("DUNBOT_SYNC_EVERY={v:?}: write a number and a unit, e.g. 15m, 1h or 900s"))?;
+    let n: u64 = n.parse().map_err(|_| {
+        anyhow!("DUNBOT_SYNC_EVERY={v:?}: write a number and a unit, e.g. 15m, 1h or 900s")
+    })?;
     let secs = match unit {
         "s" => n,
         "m" | "" => n * 60,
@@ -286,6 +331,11 @@ mod tests {
         assert_eq!(parse_every("1h").unwrap().as_secs(), 3600);
         assert_eq!(parse_every("900s").unwrap().as_secs(), 900);
         assert!(parse_every("10s").unwrap_err().to_string().contains("15m"));
-        assert!(parse_every("soon").unwrap_err().to_string().contains("e.g. 15m"));
+        assert!(
+            parse_every("soon")
+                .unwrap_err()
+                .to_string()
+                .contains("e.g. 15m")
+        );
     }
 }

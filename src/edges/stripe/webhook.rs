@@ -24,7 +24,10 @@ pub fn router_from_env(app: &Arc<App>) -> Router {
     match std::env::var("STRIPE_WEBHOOK_SECRET") {
         Ok(v) if !v.trim().is_empty() => router(
             app.clone(),
-            v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
         ),
         _ => Router::new(),
     }
@@ -51,7 +54,12 @@ async fn webhook(State(h): State<Hook>, headers: HeaderMap, body: Bytes) -> (Sta
     }
     let event: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("the body is not a JSON event: {e}")),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("the body is not a JSON event: {e}"),
+            );
+        }
     };
     match apply_event(&h.app, &event).await {
         Ok(EventResult::Applied { notes, .. }) => (StatusCode::OK, notes.join("\n")),
@@ -60,7 +68,10 @@ async fn webhook(State(h): State<Hook>, headers: HeaderMap, body: Bytes) -> (Sta
         Err(e) => {
             let reference = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
             tracing::error!(reference, event = %event["id"], error = ?e, "Stripe event failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("failed (reference {reference})"))
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("failed (reference {reference})"),
+            )
         }
     }
 }
