@@ -270,13 +270,17 @@ async fn the_same_event_twice_applies_once() {
 async fn paid_before_finalized_ends_paid() {
     let (app, _db, r) = setup().await;
     let due = unix("2026-11-30");
-    let paid = fake_stripe::invoice("in_1", "cus_A", "ST-1", "paid", due, 1000, "usd");
+    // Finalized at 1000, corrected to 800 and paid; the events come paid first.
+    let mut paid = fake_stripe::invoice("in_1", "cus_A", "ST-1", "paid", due, 800, "usd");
+    paid["amount_due"] = 800.into();
+    paid["amount_remaining"] = 0.into();
     let open = fake_stripe::invoice("in_1", "cus_A", "ST-1", "open", due, 0, "usd");
     post(&r, &event("evt_paid", "invoice.paid", paid)).await;
     post(&r, &event("evt_fin", "invoice.finalized", open)).await;
+    // The late event's older amount does not reopen it.
     assert_eq!(
         invoice_row(&app, "ST-1").await,
-        (1000, 1000, "paid".into(), None)
+        (800, 800, "paid".into(), None)
     );
     // The customer the invoice named was made from it (its own event comes later).
     let code: String = sqlx::query_scalar("SELECT code FROM accounts")
@@ -645,4 +649,51 @@ async fn the_digest_says_how_fresh_the_ledger_is_and_warns_when_stale() {
         "{}",
         plain(&later)
     );
+}
+
+#[tokio::test]
+async fn serves_periodic_sync_runs_once_across_two_replicas() {
+    let db = TestDb::new().await;
+    let fake = FakeStripe::start().await;
+    stripe_lists(&fake, 2, 25);
+    fake.inner
+        .delay_ms
+        .store(30, std::sync::atomic::Ordering::SeqCst);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut loops = Vec::new();
+    for _ in 0..2 {
+        let app = Arc::new(App::new(settings(), db.store.clone()).with_clock(Clock::Fixed(now())));
+        loops.push(tokio::spawn(dunbot::edges::stripe::sync::run_loop(
+            app,
+            client(&fake),
+            std::time::Duration::from_secs(3600),
+            stop_rx.clone(),
+        )));
+    }
+    let app = App::new(settings(), db.store.clone());
+    for _ in 0..200 {
+        if dunbot::edges::stripe::sync::last_success(&app)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = stop_tx.send(true);
+    for l in loops {
+        l.await.unwrap();
+    }
+    assert_eq!(count(&app, "invoices").await, 25);
+    // customers: 1 page; invoices: 3 pages; fetched by one replica only.
+    let mut seen: Vec<(String, Option<String>)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.starting_after))
+        .collect();
+    let total = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((seen.len(), total), (4, 4));
 }
