@@ -64,6 +64,14 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<NaiveDate>,
     },
+    /// Backfill the ledger from a billing system: `dunbot sync stripe [--since DATE]`.
+    /// Resumes a run that stopped; shows progress on a terminal.
+    Sync {
+        source: SyncSource,
+        /// Only objects created from then on: a date like 2026-11-01 or an age like 30d.
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Import a CSV file: customers, invoices or payments.
     Import {
         kind: ImportKind,
@@ -129,6 +137,11 @@ enum ManifestCmd {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SyncSource {
+    Stripe,
 }
 
 #[derive(Subcommand)]
@@ -272,6 +285,29 @@ async fn run(cli: Cli) -> Result<()> {
                     "{date}: {} reminders queued, {} already queued before, {} refused (see dunbot log).",
                     r.queued, r.already, r.refused
                 );
+            }
+        }
+        Cmd::Sync { source, since } => {
+            let SyncSource::Stripe = source;
+            let since = since.map(|s| parse_since(&s)).transpose()?;
+            let client = dunbot::edges::stripe::sync::Client::from_env()?;
+            let app = open(settings).await?;
+            match dunbot::edges::stripe::sync::sync(&app, &client, since, true).await? {
+                dunbot::edges::stripe::sync::SyncReport::Busy => {
+                    println!("Another dunbot is syncing Stripe right now; nothing done here.")
+                }
+                dunbot::edges::stripe::sync::SyncReport::Done {
+                    pages,
+                    objects,
+                    resumed,
+                } => println!(
+                    "Stripe: {objects} objects in {pages} pages applied{}.",
+                    if resumed {
+                        " (resumed where the last run stopped)"
+                    } else {
+                        ""
+                    }
+                ),
             }
         }
         Cmd::Import { kind, file, as_of } => {

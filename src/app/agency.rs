@@ -310,7 +310,7 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
 
 /// Queues the agency's ping: a message in its chat channel, mentioning its people, and a
 /// signed webhook, whichever it has.
-async fn ping_agency(
+pub(super) async fn ping_agency(
     tx: &mut PgConnection,
     agency: &collections::Agency,
     key: &str,

@@ -11,6 +11,7 @@ mod disputes;
 mod flags;
 mod hold;
 mod invocation;
+pub mod invoice_changes;
 pub mod payment_news;
 mod promise;
 mod remind;

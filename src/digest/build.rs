@@ -10,6 +10,7 @@ use crate::domain::promise::{self, PromiseStatus};
 use crate::domain::reminder::{ReminderFacts, reminder_refusal};
 use crate::store::snapshot::{AccountAgg, FlagLine, OfferLine, PromiseFacts};
 use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The top entries of a ranked list, and how many more there were.
@@ -140,6 +141,35 @@ pub struct Digest {
     pub flags: Vec<FlagLine>,
     /// Outbox messages given up on (dead).
     pub undelivered: i64,
+    /// How fresh the ledger is; `None` when nothing was ever synced or imported.
+    pub freshness: Option<Freshness>,
+}
+
+/// "payments as of 07:58", and whether that is older than a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Freshness {
+    pub text: String,
+    pub stale: bool,
+}
+
+/// The ledger's freshness for a digest of `as_of` (company time zone): the time alone when
+/// it is from that day, else the date too; stale when it is from before the day before.
+pub fn freshness(
+    last: Option<DateTime<Utc>>,
+    tz: chrono_tz::Tz,
+    as_of: NaiveDate,
+) -> Option<Freshness> {
+    let local = last?.with_timezone(&tz);
+    let day = local.date_naive();
+    let text = if day == as_of {
+        format!("payments as of {}", local.format("%H:%M"))
+    } else {
+        format!("payments as of {}", local.format("%Y-%m-%d %H:%M"))
+    };
+    Some(Freshness {
+        text,
+        stale: day < as_of - chrono::Days::new(1),
+    })
 }
 
 pub(crate) fn money(minor: i64, code: &str) -> Money {
@@ -338,6 +368,7 @@ pub fn build(
         offers: snap.offers.clone(),
         flags: snap.flags.clone(),
         undelivered: snap.undelivered,
+        freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
     }
 }
 
@@ -414,7 +445,26 @@ mod tests {
             offers: vec![],
             flags: vec![],
             undelivered: 0,
+            ledger_as_of: None,
         }
+    }
+
+    #[test]
+    fn freshness_names_the_time_and_warns_after_a_day() {
+        let tz = chrono_tz::Tz::UTC;
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let at = |d: u32, h: u32, m: u32| {
+            Some(chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, d, h, m, 0).unwrap())
+        };
+        let f = freshness(at(23, 7, 58), tz, as_of).unwrap();
+        assert_eq!((f.text.as_str(), f.stale), ("payments as of 07:58", false));
+        assert!(!freshness(at(22, 9, 0), tz, as_of).unwrap().stale);
+        let old = freshness(at(20, 9, 0), tz, as_of).unwrap();
+        assert_eq!(
+            (old.text.as_str(), old.stale),
+            ("payments as of 2026-11-20 09:00", true)
+        );
+        assert_eq!(freshness(None, tz, as_of), None);
     }
 
     fn codes(lines: &[AccountLine]) -> Vec<&str> {

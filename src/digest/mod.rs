@@ -5,8 +5,8 @@ mod render;
 
 pub use assess::{Standing, assess, promise_pause};
 pub use build::{
-    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, LineActions, Listed, PromiseLine,
-    build, line_actions,
+    AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Freshness, LineActions, Listed,
+    PromiseLine, build, freshness, line_actions,
 };
 pub use render::{account_buttons, buttons_for, decision_buttons, render};
 
@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub flags: Vec<snapshot::FlagLine>,
     /// Outbox messages given up on (dead).
     pub undelivered: i64,
+    /// When the ledger last heard from outside (a finished sync or a payments import).
+    pub ledger_as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Loads the snapshot for `as_of` (promises from 30 days back, for "broken since").
@@ -41,5 +43,6 @@ pub async fn load(
         offers: snapshot::proposed_offers(conn).await?,
         flags: snapshot::open_flags(conn).await?,
         undelivered: crate::store::outbox::dead_count(conn).await?,
+        ledger_as_of: crate::store::stripe::ledger_freshness(conn).await?,
     })
 }

@@ -126,6 +126,23 @@ pub fn render(d: &Digest) -> Message {
             text: "dunbot was down at the scheduled time; this is the digest it missed.".into(),
         });
     }
+    let mut stale_warning = None;
+    if let Some(f) = &d.freshness {
+        if f.stale {
+            let warning = format!(
+                "Ledger may be out of date: {}, more than a day ago. Run `dunbot sync stripe` or import today's payments before chasing.",
+                f.text
+            );
+            blocks.push(Block::Text {
+                text: format!("*{warning}*"),
+            });
+            stale_warning = Some(format!("ledger out of date ({})", f.text));
+        } else {
+            blocks.push(Block::Context {
+                text: format!("Ledger: {}.", f.text),
+            });
+        }
+    }
     if d.totals.is_empty() {
         blocks.push(Block::Text {
             text: "Nothing is owed. Enjoy the quiet.".into(),
@@ -332,6 +349,7 @@ pub fn render(d: &Digest) -> Message {
         });
         summary.push(format!("{n} {what} could not be delivered"));
     }
+    summary.extend(stale_warning);
     let text = if summary.is_empty() {
         title
     } else {

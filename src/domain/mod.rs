@@ -4,6 +4,7 @@ pub mod aging;
 pub mod calendar;
 pub mod cron;
 pub mod dates;
+pub mod invoice_change;
 pub mod money;
 pub mod policy;
 pub mod priority;

@@ -13,66 +13,46 @@ pub enum MoneyError {
     Invalid(String),
 }
 
-/// Known codes with their ISO 4217 minor-unit exponent. A closed list so a typo (`USS`)
-/// is caught at the keyboard instead of creating a phantom currency.
-const KNOWN: &[(&str, u32)] = &[
-    ("AED", 2),
-    ("ARS", 2),
-    ("AUD", 2),
-    ("BGN", 2),
-    ("BHD", 3),
-    ("BRL", 2),
-    ("CAD", 2),
-    ("CHF", 2),
-    ("CLP", 0),
-    ("CNY", 2),
-    ("COP", 2),
-    ("CZK", 2),
-    ("DKK", 2),
-    ("EGP", 2),
-    ("EUR", 2),
-    ("GBP", 2),
-    ("HKD", 2),
-    ("HUF", 2),
-    ("IDR", 2),
-    ("ILS", 2),
-    ("INR", 2),
-    ("IQD", 3),
-    ("ISK", 0),
-    ("JOD", 3),
-    ("JPY", 0),
-    ("KES", 2),
-    ("KRW", 0),
-    ("KWD", 3),
-    ("LYD", 3),
-    ("MAD", 2),
-    ("MXN", 2),
-    ("MYR", 2),
-    ("NGN", 2),
-    ("NOK", 2),
-    ("NZD", 2),
-    ("OMR", 3),
-    ("PEN", 2),
-    ("PHP", 2),
-    ("PKR", 2),
-    ("PLN", 2),
-    ("QAR", 2),
-    ("RON", 2),
-    ("SAR", 2),
-    ("SEK", 2),
-    ("SGD", 2),
-    ("THB", 2),
-    ("TND", 3),
-    ("TRY", 2),
-    ("TWD", 2),
-    ("UAH", 2),
-    ("UGX", 0),
-    ("USD", 2),
-    ("VND", 0),
-    ("XAF", 0),
-    ("XOF", 0),
-    ("ZAR", 2),
-];
+/// The ISO 4217 table (code and minor-unit exponent) comes from the `iso_currency` crate,
+/// generated from ISO's own list, so every code a billing system may send is known. Codes
+/// without a minor unit (gold, SDR, the test code `XTS`, `XXX`) are not money one invoices in,
+/// and are refused like unknown ones.
+fn iso(code: [u8; 3]) -> Option<(iso_currency::Currency, u32)> {
+    let text = std::str::from_utf8(&code).ok()?;
+    let c = iso_currency::Currency::from_code(text)?;
+    Some((c, u32::from(c.exponent()?)))
+}
+
+/// A known code one edit away from `typed` (a letter changed, or two neighbours swapped):
+/// the typo check the closed list was written for (`USS`, `GPB`). Prefers current,
+/// everyday currencies over funds and superseded codes. Allocation-free.
+fn near_miss(typed: [u8; 3]) -> Option<Currency> {
+    let mut best: Option<(u8, [u8; 3])> = None;
+    let mut consider = |cand: [u8; 3]| {
+        if cand == typed {
+            return;
+        }
+        if let Some((c, _)) = iso(cand) {
+            let rank = u8::from(c.is_fund()) + u8::from(c.is_superseded().is_some());
+            if best.is_none_or(|(r, b)| (rank, cand) < (r, b)) {
+                best = Some((rank, cand));
+            }
+        }
+    };
+    for i in 0..2 {
+        let mut swapped = typed;
+        swapped.swap(i, i + 1);
+        consider(swapped);
+    }
+    for i in 0..3 {
+        for letter in b'A'..=b'Z' {
+            let mut changed = typed;
+            changed[i] = letter;
+            consider(changed);
+        }
+    }
+    best.map(|(_, code)| Currency(code))
+}
 
 /// Currency symbols accepted in typed amounts. Only the unambiguous-enough ones: `$` is
 /// read as USD (say `CAD 5` for Canadian dollars), `¥` as JPY.
@@ -93,7 +73,8 @@ impl Currency {
     pub const GBP: Currency = Currency(*b"GBP");
     pub const JPY: Currency = Currency(*b"JPY");
 
-    /// Case-insensitive ISO 4217 code from the known list; unknown codes are refused.
+    /// Case-insensitive ISO 4217 code with a minor unit; anything else is refused, naming the
+    /// nearest real code when the input is one typo away from it.
     pub fn parse(code: &str) -> Result<Currency, MoneyError> {
         let t = code.trim();
         // Without allocating: an import parses one currency per row.
@@ -102,28 +83,29 @@ impl Currency {
             .try_into()
             .ok()
             .map(|b: [u8; 3]| b.map(|c| c.to_ascii_uppercase()));
-        upper
-            .and_then(|u| {
-                KNOWN
-                    .binary_search_by(|(c, _)| c.as_bytes().cmp(&u[..]))
-                    .ok()
-                    .map(|_| Currency(u))
-            })
-            .ok_or_else(|| {
-                invalid(format!(
-                    "\"{t}\" is not a currency I know: use an ISO 4217 code such as USD, EUR or GBP"
-                ))
-            })
+        if let Some(u) = upper {
+            if iso(u).is_some() {
+                return Ok(Currency(u));
+            }
+            if u.iter().all(u8::is_ascii_uppercase)
+                && let Some(near) = near_miss(u)
+            {
+                return Err(invalid(format!(
+                    "\"{t}\" is not a currency I know: did you mean {near}? Use an ISO 4217 code such as USD, EUR or GBP"
+                )));
+            }
+        }
+        Err(invalid(format!(
+            "\"{t}\" is not a currency I know: use an ISO 4217 code such as USD, EUR or GBP"
+        )))
     }
     pub fn code(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("XXX")
     }
-    /// Minor-unit digits: 2 for most, 0 for JPY/KRW/..., 3 for BHD/KWD/...
+    /// Minor-unit digits from ISO 4217: 2 for most, 0 for JPY/KRW/..., 3 for BHD/KWD/...,
+    /// 4 for CLF/UYW.
     pub fn exponent(&self) -> u32 {
-        KNOWN
-            .iter()
-            .find(|(c, _)| c.as_bytes() == self.0)
-            .map_or(2, |(_, e)| *e)
+        iso(self.0).map_or(2, |(_, e)| e)
     }
 
     /// A correct plain amount in this currency, used in error messages (`1250.00`).
@@ -533,11 +515,6 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn known_codes_are_sorted_for_binary_search() {
-        assert!(super::KNOWN.windows(2).all(|w| w[0].0 < w[1].0));
-    }
-
     use super::*;
 
     fn cur(code: &str) -> Currency {
@@ -589,6 +566,61 @@ mod tests {
         ] {
             assert_eq!(cur(code).exponent(), exp, "{code}");
         }
+    }
+
+    #[test]
+    fn the_whole_iso_table_is_known_with_its_exponents() {
+        // Codes the old hand-written list refused, each charged in by Stripe or another
+        // billing system, with ISO's minor units: CLF and UYW have four decimals.
+        for (code, exp) in [
+            ("CLF", 4),
+            ("UYW", 4),
+            ("KWD", 3),
+            ("LYD", 3),
+            ("JPY", 0),
+            ("ISK", 0),
+            ("XPF", 0),
+            ("KMF", 0),
+            ("PYG", 0),
+            ("MGA", 2),
+            ("MNT", 2),
+            ("AFN", 2),
+            ("ZMW", 2),
+            ("FJD", 2),
+        ] {
+            assert_eq!(cur(code).exponent(), exp, "{code}");
+        }
+        let clf = Money::parse("CLF 1.2345", Currency::USD).unwrap();
+        assert_eq!(
+            (clf.minor, clf.format()),
+            (12_345, "CLF 1.2345".to_string())
+        );
+    }
+
+    #[test]
+    fn a_near_miss_code_is_answered_with_did_you_mean() {
+        for (typed, meant) in [
+            ("USS", "USD"),
+            ("gpb", "GBP"),
+            ("EUT", "EUR"),
+            ("JYP", "JPY"),
+        ] {
+            let e = Currency::parse(typed).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("did you mean {meant}?")),
+                "{typed}: {e}"
+            );
+        }
+        // Not money one invoices in: no minor unit in ISO 4217.
+        for special in ["XAU", "XTS", "XXX", "XDR"] {
+            assert!(Currency::parse(special).is_err(), "{special}");
+        }
+        assert!(
+            !Currency::parse("QQQ")
+                .unwrap_err()
+                .to_string()
+                .contains("did you mean")
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The bot's HTTP server: `/healthz` here; each platform edge adds its own routes
-//! (`/slack/*`, `/discord/interactions`) through `router`.
+//! (`/slack/*`, `/discord/interactions`, `/stripe/webhook`) through `router`.
 use crate::app::App;
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use std::sync::Arc;
@@ -10,6 +10,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(healthz))
         .with_state(app.clone())
         .merge(crate::edges::discord::endpoint::router_from_env(&app))
+        .merge(crate::edges::stripe::webhook::router_from_env(&app))
         .merge(crate::edges::slack::routes_from_env(app))
 }
 

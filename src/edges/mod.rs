@@ -7,3 +7,4 @@ pub mod http;
 pub mod scheduler;
 pub mod serve;
 pub mod slack;
+pub mod stripe;

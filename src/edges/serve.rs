@@ -95,6 +95,18 @@ pub async fn run(app: Arc<App>) -> Result<()> {
         }
         None => None,
     };
+    let stripe_sync = match crate::edges::stripe::sync::every_from_env()? {
+        Some(every) => {
+            let client = crate::edges::stripe::sync::Client::from_env()?;
+            Some(tokio::spawn(crate::edges::stripe::sync::run_loop(
+                app.clone(),
+                client,
+                every,
+                stop_rx.clone(),
+            )))
+        }
+        None => None,
+    };
     let discord = crate::edges::discord::start_from_env(&app, stop_rx.clone())?;
     let slack_socket = crate::edges::slack::spawn_socket_mode(app.clone(), stop_rx.clone());
     let listener = crate::edges::http::bind(&app.settings.http_addr).await?;
@@ -108,7 +120,10 @@ pub async fn run(app: Arc<App>) -> Result<()> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = tokio::join!(sched, worker);
-    for task in [autoplan, discord, slack_socket].into_iter().flatten() {
+    for task in [autoplan, discord, slack_socket, stripe_sync]
+        .into_iter()
+        .flatten()
+    {
         let _ = task.await;
     }
     match http_died {

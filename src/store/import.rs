@@ -495,7 +495,10 @@ pub async fn payments_recorded(
 
 /// Recomputes paid amounts for the invoices from their payments: paid once covered, with the
 /// day the last needed payment came in.
-async fn apply_payments(conn: &mut PgConnection, invoice_ids: &[i64]) -> Result<(), sqlx::Error> {
+pub(crate) async fn apply_payments(
+    conn: &mut PgConnection,
+    invoice_ids: &[i64],
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "WITH running AS (
              SELECT p.invoice_id, p.paid_on, sum(p.amount_minor) OVER (PARTITION BY p.invoice_id ORDER BY p.paid_on, p.id) AS upto
@@ -506,7 +509,7 @@ async fn apply_payments(conn: &mut PgConnection, invoice_ids: &[i64]) -> Result<
                FROM running r JOIN invoices i ON i.id = r.invoice_id GROUP BY r.invoice_id)
          UPDATE invoices i SET paid_minor = t.paid,
                 paid_on = t.paid_on,
-                status = CASE WHEN t.paid >= i.amount_minor AND i.status IN ('open', 'disputed', 'with_agency') THEN 'paid' ELSE i.status END
+                status = CASE WHEN t.paid >= i.amount_minor AND i.status IN ('open', 'disputed', 'with_agency', 'autocharge', 'written_off') THEN 'paid' ELSE i.status END
            FROM totals t WHERE t.invoice_id = i.id",
     )
     .bind(invoice_ids)

@@ -5,6 +5,7 @@ pub mod collections;
 pub mod copies;
 pub mod copy_binary;
 pub mod import;
+pub mod invoice_changes;
 pub mod ledger;
 pub mod outbox;
 pub mod payment_news;
@@ -13,6 +14,7 @@ pub mod schedule;
 pub mod send_time;
 pub mod slack;
 pub mod snapshot;
+pub mod stripe;
 
 use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
