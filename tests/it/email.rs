@@ -44,7 +44,7 @@ fn deliverers(app: &App, url: &str, window: SendWindow) -> (Deliverers, Arc<Emai
 }
 
 /// A worker with the default send window whose clock always says `now`.
-fn clocked(app: &App, url: &str, now: DateTime<Utc>) -> Deliverers {
+pub(crate) fn clocked(app: &App, url: &str, now: DateTime<Utc>) -> Deliverers {
     let mut e = EmailDeliverer::new(
         mail_settings(url),
         Calendar::default(),
@@ -62,7 +62,7 @@ async fn ready() -> (App, TestDb) {
     (app, db)
 }
 
-async fn row_for(app: &App, key: &str) -> outbox::OutboxRow {
+pub(crate) async fn row_for(app: &App, key: &str) -> outbox::OutboxRow {
     sqlx::query_as("SELECT * FROM outbox WHERE dedupe_key = $1")
         .bind(key)
         .fetch_one(&app.store.pool)
@@ -298,7 +298,7 @@ async fn pay(app: &App, rows: &str) {
         .unwrap_or_else(|rows| panic!("payments refused: {rows:?}"));
 }
 
-async fn due_now(app: &App) {
+pub(crate) async fn due_now(app: &App) {
     sqlx::query("UPDATE outbox SET next_attempt_at = now() WHERE status = 'pending'")
         .execute(&app.store.pool)
         .await

@@ -727,3 +727,55 @@ async fn serves_periodic_sync_runs_once_across_two_replicas() {
     seen.dedup();
     assert_eq!((seen.len(), total), (4, 4));
 }
+
+#[tokio::test]
+async fn a_reminder_queued_before_a_stripe_payment_is_not_sent() {
+    use crate::email::{clocked, due_now, row_for};
+    use crate::smtp_server::SmtpServer;
+    use dunbot::notify::drain_once;
+    let server = SmtpServer::start();
+    let (app, _db, r) = setup().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    // Queued at 10:00 UTC, 05:00 in New York: it waits for the send window.
+    let maria = person("maria", Role::Collector);
+    let out = run_as(&app, &maria, "rem-stripe", "remind ACME-001", today()).await;
+    assert!(out.reply.text.contains("will go out"), "{}", out.reply.text);
+    // Stripe says both invoices were paid.
+    post(
+        &r,
+        &event(
+            "evt_c",
+            "customer.created",
+            fake_stripe::customer("cus_A", Some("ACME-001"), "usd"),
+        ),
+    )
+    .await;
+    for (id, number, cents) in [("in_1", "INV-1001", 125_000), ("in_2", "INV-1002", 40_000)] {
+        let mut inv = fake_stripe::invoice(
+            id,
+            "cus_A",
+            number,
+            "paid",
+            unix("2026-11-23"),
+            cents,
+            "usd",
+        );
+        inv["amount_due"] = cents.into();
+        let (status, body) = post(&r, &event(&format!("evt_{id}"), "invoice.paid", inv)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // The window opens: nothing leaves, and the row says why.
+    let ds = clocked(&app, &server.url(), at(today(), 15));
+    due_now(&app).await;
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 0);
+    assert!(
+        server.messages().is_empty(),
+        "no email to a customer who paid"
+    );
+    let row = row_for(&app, "reminder:rem-stripe").await;
+    assert_eq!(row.status, "dropped");
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("not sent: paid since queued")
+    );
+}
