@@ -3,6 +3,7 @@
 //! transaction keyed by the request id, so a retried request changes nothing twice.
 pub mod admin;
 mod agency;
+pub mod api;
 mod args;
 pub mod automatic;
 pub mod autoplan;
@@ -14,7 +15,7 @@ mod invocation;
 mod promise;
 mod remind;
 mod roles;
-mod views;
+pub mod views;
 
 pub use context::{Ctx, Done, Fail};
 pub use invocation::{Actor, Invocation, Outcome, Platform, Source};

@@ -111,3 +111,21 @@ pub async fn count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
         .fetch_one(conn)
         .await
 }
+
+/// One page of the log, oldest first: rows after `after_id` (a cursor) and from `since`.
+pub async fn page(
+    conn: &mut PgConnection,
+    since: Option<DateTime<Utc>>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<ActionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM actions WHERE id > $1 AND at >= coalesce($2, '-infinity'::timestamptz)
+          ORDER BY id LIMIT $3",
+    )
+    .bind(after_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

@@ -10,6 +10,7 @@ pub mod people;
 pub mod schedule;
 pub mod slack;
 pub mod snapshot;
+pub mod tokens;
 
 use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
