@@ -438,7 +438,10 @@ fn unique_customers(
 }
 
 pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
-    unique_customers(read(input, CUSTOMER_COLUMNS, customer_row)?, Numbering::Line)
+    unique_customers(
+        read(input, CUSTOMER_COLUMNS, customer_row)?,
+        Numbering::Line,
+    )
 }
 
 /// Customers sent as JSON objects: the same checks as `customers`, positions by index.

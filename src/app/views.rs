@@ -1,10 +1,10 @@
 //! Read-only commands: `ar account`, `ar aging`, `ar digest`, `ar help`.
 use super::{Ctx, Done, Fail, args};
 use crate::commands::{Parsed, help_for, help_index, registry};
+use crate::config::Settings;
 use crate::digest::{self, buttons_for};
 use crate::domain::aging::Bucket;
 use crate::domain::dates::count_of;
-use crate::config::Settings;
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::Pause;
 use crate::message::{Block, Message, Visibility};
@@ -55,7 +55,8 @@ pub async fn card(
         .await?
         .into_iter()
         .next();
-    let promise_facts = snapshot::promises(tx, today - chrono::Days::new(365), Some(acc.id)).await?;
+    let promise_facts =
+        snapshot::promises(tx, today - chrono::Days::new(365), Some(acc.id)).await?;
     let mine: Vec<_> = promise_facts.iter().collect();
     let standing = agg.as_ref().map(|a| digest::assess(a, &mine, s, today));
     let contact = ledger::primary_contact(tx, acc.id).await?;
