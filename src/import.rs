@@ -123,8 +123,8 @@ pub enum Numbering {
 impl Numbering {
     fn name(self, n: u64) -> String {
         match self {
-            Numbering::Line => format!("line {n}"),
-            Numbering::Index => format!("index {n}"),
+            Numbering::Line => format!("on line {n}"),
+            Numbering::Index => format!("at index {n}"),
         }
     }
 }
@@ -367,7 +367,7 @@ fn duplicates<'a, T>(
             errors.push(RowError {
                 line,
                 field: Some(field.into()),
-                reason: format!("{what} {k} already appears on {}", numbering.name(first)),
+                reason: format!("{what} {k} already appears {}", numbering.name(first)),
             });
         } else {
             seen.insert(k, line);
@@ -694,7 +694,7 @@ mod tests {
             row("i1", "2026-11-01", "2026-12-01", "10.00"),
         ])
         .unwrap_err();
-        assert_eq!(dup[0].reason, "invoice I1 already appears on index 0");
+        assert_eq!(dup[0].reason, "invoice I1 already appears at index 0");
         assert_eq!(dup[0].line, 1);
     }
 

@@ -451,7 +451,7 @@ async fn api_every_refusal_writes_nothing() {
         .await;
     problem(s, &v, &h, 422);
     assert_eq!(
-        v["errors"][0]["reason"], "invoice INV-9 already appears on index 0",
+        v["errors"][0]["reason"], "invoice INV-9 already appears at index 0",
         "{v}"
     );
     // The ledger's checks too: an unknown account, another currency, a changed known invoice.
