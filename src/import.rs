@@ -1,5 +1,6 @@
-//! CSV import: every row is validated first; a file with any bad row imports nothing and the
-//! person gets each bad row's line number and reason.
+//! Rows for the ledger, from a CSV file (`dunbot import`) or a JSON array (the ingest API),
+//! checked by the same functions: every row is validated first; a batch with any bad row
+//! imports nothing and the sender gets each bad row's position, field and reason.
 use crate::domain::money::{Currency, Money};
 use chrono::NaiveDate;
 use std::borrow::Cow;
@@ -8,10 +9,15 @@ use std::io::Read;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
-    /// 1-based line in the file (the header is line 1).
+    /// 1-based line in a CSV file (the header is line 1), or the 0-based index in a JSON array.
     pub line: u64,
+    /// The field at fault, when one is (`None`: the row or the header as a whole).
+    pub field: Option<String>,
     pub reason: String,
 }
+
+/// A row's fault: the field and the reason, before the row's position is known.
+type Bad = (&'static str, String);
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,21 +71,85 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "reference",
 ];
 
-/// One record's fields by column name; empty fields read as absent.
-struct Fields<'r> {
+/// A row's values by field name, whatever carried them: the checks below read only this, so a
+/// CSV record and a JSON object meet the very same rules. Empty values read as absent.
+pub trait Fields {
+    fn get(&self, col: &str) -> Option<&str>;
+}
+
+fn owned(f: &dyn Fields, col: &str) -> Option<String> {
+    f.get(col).map(str::to_string)
+}
+
+/// One CSV record's fields by column name.
+struct CsvFields<'r> {
     index: &'r HashMap<String, usize>,
     rec: &'r csv::StringRecord,
 }
 
-impl Fields<'_> {
+impl Fields for CsvFields<'_> {
     fn get(&self, col: &str) -> Option<&str> {
         self.index
             .get(col)
             .and_then(|&i| self.rec.get(i))
             .filter(|s| !s.is_empty())
     }
-    fn owned(&self, col: &str) -> Option<String> {
-        self.get(col).map(str::to_string)
+}
+
+/// A row sent as named text values (a JSON object whose types the API has checked), trimmed
+/// like CSV fields.
+#[derive(Debug, Clone, Default)]
+pub struct Named(pub Vec<(String, String)>);
+
+impl Fields for Named {
+    fn get(&self, col: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == col)
+            .map(|(_, v)| v.trim())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// How a batch names a row's position in its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// A file's 1-based line.
+    Line,
+    /// An array's 0-based index.
+    Index,
+}
+
+impl Numbering {
+    fn name(self, n: u64) -> String {
+        match self {
+            Numbering::Line => format!("on line {n}"),
+            Numbering::Index => format!("at index {n}"),
+        }
+    }
+}
+
+/// Every row of a JSON array through `row`, numbered by index; all errors, not the first.
+fn each<T>(
+    rows: &[Named],
+    row: impl Fn(u64, &dyn Fields) -> Result<T, Bad>,
+) -> Result<Vec<T>, Vec<RowError>> {
+    let mut good = Vec::with_capacity(rows.len());
+    let mut errors = Vec::new();
+    for (i, f) in rows.iter().enumerate() {
+        match row(i as u64, f) {
+            Ok(r) => good.push(r),
+            Err((field, reason)) => errors.push(RowError {
+                line: i as u64,
+                field: Some(field.into()),
+                reason,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(good)
+    } else {
+        Err(errors)
     }
 }
 
@@ -102,6 +172,7 @@ impl<R: Read> Records<R> {
         let headers = rdr.headers().map_err(|e| {
             vec![RowError {
                 line: 1,
+                field: None,
                 reason: format!("cannot read the header: {e}"),
             }]
         })?;
@@ -118,6 +189,7 @@ impl<R: Read> Records<R> {
         if !missing.is_empty() {
             return Err(vec![RowError {
                 line: 1,
+                field: None,
                 reason: format!(
                     "the header lacks {}; it must start with: {}",
                     missing.join(", "),
@@ -136,7 +208,7 @@ impl<R: Read> Records<R> {
     /// The next record through `row`; `None` at the end of the file.
     fn next_with<T>(
         &mut self,
-        row: impl FnOnce(u64, &Fields) -> Result<T, String>,
+        row: impl FnOnce(u64, &dyn Fields) -> Result<T, Bad>,
     ) -> Option<Result<T, RowError>> {
         self.line += 1;
         let line = self.line;
@@ -144,17 +216,22 @@ impl<R: Read> Records<R> {
             Ok(false) => None,
             Err(e) => Some(Err(RowError {
                 line,
+                field: None,
                 reason: format!("not valid CSV: {e}"),
             })),
             Ok(true) => Some(
                 row(
                     line,
-                    &Fields {
+                    &CsvFields {
                         index: &self.index,
                         rec: &self.rec,
                     },
                 )
-                .map_err(|reason| RowError { line, reason }),
+                .map_err(|(field, reason)| RowError {
+                    line,
+                    field: Some(field.into()),
+                    reason,
+                }),
             ),
         }
     }
@@ -165,7 +242,7 @@ impl<R: Read> Records<R> {
 fn read<R: Read, T>(
     input: R,
     required: &[&str],
-    mut row: impl FnMut(u64, &Fields) -> Result<T, String>,
+    mut row: impl FnMut(u64, &dyn Fields) -> Result<T, Bad>,
 ) -> Result<Vec<T>, Vec<RowError>> {
     let mut records = Records::open(input, required)?;
     let mut rows = Vec::new();
@@ -179,6 +256,7 @@ fn read<R: Read, T>(
     if rows.is_empty() && errors.is_empty() {
         errors.push(RowError {
             line: 1,
+            field: None,
             reason: "the file has a header but no rows".into(),
         });
     }
@@ -202,13 +280,18 @@ pub fn quoted(v: &str) -> String {
     }
 }
 
-fn need<'f>(f: &'f Fields, col: &str) -> Result<&'f str, String> {
-    f.get(col).ok_or_else(|| format!("{col} is empty"))
+fn need<'f>(f: &'f dyn Fields, col: &'static str) -> Result<&'f str, Bad> {
+    f.get(col).ok_or_else(|| (col, format!("{col} is empty")))
 }
 
-fn date(f: &Fields, col: &str) -> Result<NaiveDate, String> {
+fn date(f: &dyn Fields, col: &'static str) -> Result<NaiveDate, Bad> {
     let v = need(f, col)?;
-    iso_date(v).ok_or_else(|| format!("{col} {} is not a date like 2026-12-05", quoted(v)))
+    iso_date(v).ok_or_else(|| {
+        (
+            col,
+            format!("{col} {} is not a date like 2026-12-05", quoted(v)),
+        )
+    })
 }
 
 /// `YYYY-MM-DD` exactly (what every accounting export writes), without a format parser.
@@ -225,47 +308,56 @@ fn iso_date(v: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
 }
 
-fn currency(f: &Fields) -> Result<Currency, String> {
+fn currency(f: &dyn Fields) -> Result<Currency, Bad> {
     let v = need(f, "currency")?;
     if v.len() > 16 {
-        return Err(format!(
-            "currency {} is not an ISO code such as USD or EUR",
-            quoted(v)
+        return Err((
+            "currency",
+            format!(
+                "currency {} is not an ISO code such as USD or EUR",
+                quoted(v)
+            ),
         ));
     }
-    Currency::parse(v).map_err(|e| e.to_string())
+    Currency::parse(v).map_err(|e| ("currency", e.to_string()))
 }
 
-fn amount(f: &Fields, cur: Currency) -> Result<Money, String> {
+fn amount(f: &dyn Fields, cur: Currency) -> Result<Money, Bad> {
     let v = need(f, "amount")?;
     if v.len() > 40 {
-        return Err(format!(
-            "amount {} is not an amount like 1250.00",
-            quoted(v)
+        return Err((
+            "amount",
+            format!("amount {} is not an amount like 1250.00", quoted(v)),
         ));
     }
-    let m = Money::parse_plain(v, cur).map_err(|e| e.to_string())?;
+    let m = Money::parse_plain(v, cur).map_err(|e| ("amount", e.to_string()))?;
     if m.minor <= 0 {
-        return Err("amount must be more than zero".into());
+        return Err(("amount", "amount must be more than zero".into()));
     }
     Ok(m)
 }
 
-fn code(f: &Fields, col: &str) -> Result<String, String> {
+fn code(f: &dyn Fields, col: &'static str) -> Result<String, Bad> {
     let v = need(f, col)?;
     if v.len() > 64 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "{col} {} must be one word of at most 64 characters, e.g. ACME-001",
-            quoted(v)
+        return Err((
+            col,
+            format!(
+                "{col} {} must be one word of at most 64 characters, e.g. ACME-001",
+                quoted(v)
+            ),
         ));
     }
     Ok(v.to_ascii_uppercase())
 }
 
+/// Repeated natural keys in one batch: each repeat names where the key first appeared.
 fn duplicates<'a, T>(
     rows: &'a [T],
     key: impl Fn(&'a T) -> (Cow<'a, str>, u64),
     what: &str,
+    field: &str,
+    numbering: Numbering,
 ) -> Vec<RowError> {
     let mut seen: HashMap<Cow<'a, str>, u64> = HashMap::with_capacity(rows.len());
     let mut errors = Vec::new();
@@ -274,7 +366,8 @@ fn duplicates<'a, T>(
         if let Some(&first) = seen.get(&k) {
             errors.push(RowError {
                 line,
-                reason: format!("{what} {k} already appears on line {first}"),
+                field: Some(field.into()),
+                reason: format!("{what} {k} already appears {}", numbering.name(first)),
             });
         } else {
             seen.insert(k, line);
@@ -283,63 +376,84 @@ fn duplicates<'a, T>(
     errors
 }
 
-pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
-    let rows = read(input, CUSTOMER_COLUMNS, |line, f| {
-        let tz = need(f, "timezone")?.to_string();
-        tz.parse::<chrono_tz::Tz>().map_err(|_| {
+fn customer_row(line: u64, f: &dyn Fields) -> Result<CustomerRow, Bad> {
+    let tz = need(f, "timezone")?.to_string();
+    tz.parse::<chrono_tz::Tz>().map_err(|_| {
+        (
+            "timezone",
             format!(
                 "timezone {} is not an IANA zone such as America/New_York",
                 quoted(&tz)
-            )
-        })?;
-        let email = f.owned("email");
-        if let Some(e) = &email
-            && (!e.contains('@') || e.contains(' '))
-        {
-            return Err(format!(
-                "email {} is not an address like ap@acme.example",
-                quoted(e)
+            ),
+        )
+    })?;
+    let email = owned(f, "email");
+    if let Some(e) = &email
+        && (!e.contains('@') || e.contains(' '))
+    {
+        return Err((
+            "email",
+            format!("email {} is not an address like ap@acme.example", quoted(e)),
+        ));
+    }
+    let dnc = match f
+        .get("do_not_contact")
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("false" | "no" | "0" | "n") => false,
+        Some("true" | "yes" | "1" | "y") => true,
+        Some(other) => {
+            return Err((
+                "do_not_contact",
+                format!("do_not_contact {} must be yes or no", quoted(other)),
             ));
         }
-        let dnc = match f
-            .get("do_not_contact")
-            .map(|s| s.to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("false" | "no" | "0" | "n") => false,
-            Some("true" | "yes" | "1" | "y") => true,
-            Some(other) => {
-                return Err(format!(
-                    "do_not_contact {} must be yes or no",
-                    quoted(other)
-                ));
-            }
-        };
-        Ok(CustomerRow {
-            line,
-            account: code(f, "account")?,
-            name: need(f, "name")?.to_string(),
-            email,
-            phone: f.owned("phone"),
-            currency: currency(f)?,
-            time_zone: tz,
-            owner: f.owned("owner"),
-            do_not_contact: dnc,
-        })
-    })?;
+    };
+    Ok(CustomerRow {
+        line,
+        account: code(f, "account")?,
+        name: need(f, "name")?.to_string(),
+        email,
+        phone: owned(f, "phone"),
+        currency: currency(f)?,
+        time_zone: tz,
+        owner: owned(f, "owner"),
+        do_not_contact: dnc,
+    })
+}
+
+fn unique_customers(
+    rows: Vec<CustomerRow>,
+    numbering: Numbering,
+) -> Result<Vec<CustomerRow>, Vec<RowError>> {
     let dup = duplicates(
         &rows,
         |r| (Cow::from(r.account.as_str()), r.line),
         "account",
+        "account",
+        numbering,
     );
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
 }
 
-fn invoice_row(line: u64, f: &Fields) -> Result<InvoiceRow, String> {
+pub fn customers<R: Read>(input: R) -> Result<Vec<CustomerRow>, Vec<RowError>> {
+    unique_customers(
+        read(input, CUSTOMER_COLUMNS, customer_row)?,
+        Numbering::Line,
+    )
+}
+
+/// Customers sent as JSON objects: the same checks as `customers`, positions by index.
+pub fn customers_from(rows: &[Named]) -> Result<Vec<CustomerRow>, Vec<RowError>> {
+    unique_customers(each(rows, customer_row)?, Numbering::Index)
+}
+
+fn invoice_row(line: u64, f: &dyn Fields) -> Result<InvoiceRow, Bad> {
     let issued = date(f, "issued")?;
     let due = date(f, "due")?;
     if due < issued {
-        return Err(format!("due {due} is before issued {issued}"));
+        return Err(("due", format!("due {due} is before issued {issued}")));
     }
     let cur = currency(f)?;
     Ok(InvoiceRow {
@@ -352,14 +466,27 @@ fn invoice_row(line: u64, f: &Fields) -> Result<InvoiceRow, String> {
     })
 }
 
-pub fn invoices<R: Read>(input: R) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
-    let rows = read(input, INVOICE_COLUMNS, invoice_row)?;
+fn unique_invoices(
+    rows: Vec<InvoiceRow>,
+    numbering: Numbering,
+) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
     let dup = duplicates(
         &rows,
         |r| (Cow::from(r.invoice.as_str()), r.line),
         "invoice",
+        "invoice",
+        numbering,
     );
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+pub fn invoices<R: Read>(input: R) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
+    unique_invoices(read(input, INVOICE_COLUMNS, invoice_row)?, Numbering::Line)
+}
+
+/// Invoices sent as JSON objects: the same checks as `invoices`, positions by index.
+pub fn invoices_from(rows: &[Named]) -> Result<Vec<InvoiceRow>, Vec<RowError>> {
+    unique_invoices(each(rows, invoice_row)?, Numbering::Index)
 }
 
 /// An invoice file row by row, for loads too large to hold twice. Each row is checked as in
@@ -378,27 +505,43 @@ pub fn invoice_rows<R: Read>(input: R) -> Result<InvoiceRows<R>, Vec<RowError>> 
     Records::open(input, INVOICE_COLUMNS).map(InvoiceRows)
 }
 
-pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
-    let rows = read(input, PAYMENT_COLUMNS, |line, f| {
-        let cur = currency(f)?;
-        let invoice = f
-            .get("invoice")
-            .ok_or("invoice is empty: name the invoice the payment is for")?;
-        Ok(PaymentRow {
-            line,
-            account: code(f, "account")?,
-            invoice: invoice.to_ascii_uppercase(),
-            paid_on: date(f, "paid_on")?,
-            amount: amount(f, cur)?,
-            reference: need(f, "reference")?.to_string(),
-        })
-    })?;
+fn payment_row(line: u64, f: &dyn Fields) -> Result<PaymentRow, Bad> {
+    let cur = currency(f)?;
+    let invoice = f.get("invoice").ok_or((
+        "invoice",
+        "invoice is empty: name the invoice the payment is for".to_string(),
+    ))?;
+    Ok(PaymentRow {
+        line,
+        account: code(f, "account")?,
+        invoice: invoice.to_ascii_uppercase(),
+        paid_on: date(f, "paid_on")?,
+        amount: amount(f, cur)?,
+        reference: need(f, "reference")?.to_string(),
+    })
+}
+
+fn unique_payments(
+    rows: Vec<PaymentRow>,
+    numbering: Numbering,
+) -> Result<Vec<PaymentRow>, Vec<RowError>> {
     let dup = duplicates(
         &rows,
         |r| (Cow::from(format!("{}/{}", r.account, r.reference)), r.line),
         "payment reference",
+        "reference",
+        numbering,
     );
     if dup.is_empty() { Ok(rows) } else { Err(dup) }
+}
+
+pub fn payments<R: Read>(input: R) -> Result<Vec<PaymentRow>, Vec<RowError>> {
+    unique_payments(read(input, PAYMENT_COLUMNS, payment_row)?, Numbering::Line)
+}
+
+/// Payments sent as JSON objects: the same checks as `payments`, positions by index.
+pub fn payments_from(rows: &[Named]) -> Result<Vec<PaymentRow>, Vec<RowError>> {
+    unique_payments(each(rows, payment_row)?, Numbering::Index)
 }
 
 /// Told how many lines of a file have been read so far (a progress bar's position).
@@ -503,6 +646,7 @@ mod tests {
             errs,
             vec![RowError {
                 line: 3,
+                field: Some("invoice".into()),
                 reason: "invoice I1 already appears on line 2".into()
             }]
         );
@@ -535,5 +679,76 @@ mod tests {
         assert_eq!(errs.len(), 2);
         assert!(errs[0].reason.contains("invoice"));
         assert!(errs[1].reason.contains("reference"));
+    }
+
+    fn named(pairs: &[(&str, &str)]) -> Named {
+        Named(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn json_rows_meet_the_csv_rules_with_the_same_words() {
+        let csv = "account,invoice,issued,due,amount,currency\n\
+                   A,I1,2026-11-01,2026-12-01,10.00,USD\n\
+                   A,I2,2026-13-01,2026-12-01,10.00,USD\n\
+                   A,I3,2026-11-01,2026-10-01,ten,USD\n";
+        let from_csv = invoices(csv.as_bytes()).unwrap_err();
+        let row = |inv: &str, issued: &str, due: &str, amount: &str| {
+            named(&[
+                ("account", "A"),
+                ("invoice", inv),
+                ("issued", issued),
+                ("due", due),
+                ("amount", amount),
+                ("currency", "USD"),
+            ])
+        };
+        let from_json = invoices_from(&[
+            row("I1", "2026-11-01", "2026-12-01", "10.00"),
+            row("I2", "2026-13-01", "2026-12-01", "10.00"),
+            row("I3", "2026-11-01", "2026-10-01", "ten"),
+        ])
+        .unwrap_err();
+        let pos = |e: &[RowError]| e.iter().map(|e| e.line).collect::<Vec<_>>();
+        assert_eq!(pos(&from_csv), vec![3, 4]);
+        assert_eq!(pos(&from_json), vec![1, 2], "0-based indexes");
+        for (c, j) in from_csv.iter().zip(&from_json) {
+            assert_eq!((&c.field, &c.reason), (&j.field, &j.reason));
+        }
+        assert_eq!(from_json[0].field.as_deref(), Some("issued"));
+        assert_eq!(from_json[1].field.as_deref(), Some("due"));
+        let dup = invoices_from(&[
+            row("I1", "2026-11-01", "2026-12-01", "10.00"),
+            row("i1", "2026-11-01", "2026-12-01", "10.00"),
+        ])
+        .unwrap_err();
+        assert_eq!(dup[0].reason, "invoice I1 already appears at index 0");
+        assert_eq!(dup[0].line, 1);
+    }
+
+    #[test]
+    fn json_customers_and_payments_name_the_field_at_fault() {
+        let errs = customers_from(&[named(&[
+            ("account", "A"),
+            ("name", "Acme"),
+            ("currency", "USD"),
+            ("timezone", "Mars/Base"),
+        ])])
+        .unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("timezone"));
+        let errs = payments_from(&[named(&[
+            ("account", "A"),
+            ("invoice", "I1"),
+            ("paid_on", "2026-11-01"),
+            ("amount", "5.00"),
+            ("currency", "USD"),
+        ])])
+        .unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("reference"));
+        assert_eq!(errs[0].reason, "reference is empty");
     }
 }

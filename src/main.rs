@@ -97,6 +97,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AgencyCmd,
     },
+    /// API tokens for the ingest API (`/api/v1`).
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
     /// Roles of chat users.
     Role {
         #[command(subcommand)]
@@ -142,6 +147,19 @@ enum ManifestCmd {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum SyncSource {
     Stripe,
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Make a token; it is printed once and only its hash is kept.
+    Create {
+        /// Who will call with it, e.g. billing-sync.
+        name: String,
+    },
+    /// Every token's name, when it was made and whether it is revoked.
+    List,
+    /// Refuse the token from now on.
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -359,6 +377,35 @@ async fn run(cli: Cli) -> Result<()> {
                         a.subject.unwrap_or_default(),
                         a.details["command"].as_str().unwrap_or_default()
                     );
+                }
+            }
+        }
+        Cmd::Token { cmd } => {
+            let app = open(settings).await?;
+            match cmd {
+                TokenCmd::Create { name } => {
+                    let token = dunbot::app::api::create_token(&app, &name).await?;
+                    eprintln!(
+                        "token {name} created; it is shown only this once: store it where the caller keeps secrets"
+                    );
+                    println!("{token}");
+                }
+                TokenCmd::List => {
+                    for t in dunbot::app::api::list_tokens(&app).await? {
+                        let state = match t.revoked_at {
+                            Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                            None => "live".into(),
+                        };
+                        println!(
+                            "{:<32} created {}  {state}",
+                            t.name,
+                            t.created_at.format("%Y-%m-%d %H:%M")
+                        );
+                    }
+                }
+                TokenCmd::Revoke { name } => {
+                    dunbot::app::api::revoke_token(&app, &name).await?;
+                    println!("token {name} revoked");
                 }
             }
         }

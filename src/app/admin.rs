@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-fn cli_action(
+pub(super) fn cli_action(
     at: chrono::DateTime<Utc>,
     kind: &str,
     subject: Option<String>,
@@ -30,7 +30,7 @@ fn cli_action(
     }
 }
 
-async fn record(mut tx: Tx, action: actions::NewAction) -> Result<()> {
+pub(super) async fn record(mut tx: Tx, action: actions::NewAction) -> Result<()> {
     actions::insert_if_new(&mut tx, &action).await?;
     tx.commit().await?;
     Ok(())

@@ -3,6 +3,7 @@
 //! transaction keyed by the request id, so a retried request changes nothing twice.
 pub mod admin;
 mod agency;
+pub mod api;
 mod args;
 pub mod automatic;
 pub mod autoplan;
@@ -16,7 +17,7 @@ pub mod payment_news;
 mod promise;
 mod remind;
 mod roles;
-mod views;
+pub mod views;
 
 pub use agency::decided_topic;
 pub use context::{Ctx, Done, Fail};

@@ -1,36 +1,93 @@
 //! Read-only commands: `ar account`, `ar aging`, `ar digest`, `ar help`.
 use super::{Ctx, Done, Fail, args};
 use crate::commands::{Parsed, help_for, help_index, registry};
+use crate::config::Settings;
 use crate::digest::{self, buttons_for};
 use crate::domain::aging::Bucket;
 use crate::domain::dates::count_of;
-use crate::domain::money::Money;
+use crate::domain::money::{Currency, Money};
 use crate::domain::policy::Pause;
 use crate::domain::roles::permits;
 use crate::message::{Block, Message, Visibility};
 use crate::store::{actions, collections, ledger, snapshot};
+use chrono::NaiveDate;
 use sqlx::PgConnection;
+
+/// What `ar account` shows, computed once: the chat card renders it and the ingest API
+/// serializes it, so the two can never disagree.
+pub struct AccountCard {
+    pub account: ledger::Account,
+    pub currency: Currency,
+    /// The unpaid balance: open, disputed and with-agency invoices.
+    pub balance_minor: i64,
+    /// Unpaid amounts by aging bucket, in `Bucket::ALL` order.
+    pub buckets: [(Bucket, i64); 5],
+    /// The digest's standing for the account (none when nothing is unpaid).
+    pub standing: Option<digest::Standing>,
+    pub contact: Option<ledger::Contact>,
+    /// Unpaid invoices, oldest due first.
+    pub invoices: Vec<ledger::Invoice>,
+    pub promises: Vec<collections::Promise>,
+    pub flag: Option<collections::Flag>,
+    pub offers: Vec<collections::Offer>,
+    /// The last five actions on the account, newest first.
+    pub recent: Vec<actions::ActionRow>,
+    agg: Option<snapshot::AccountAgg>,
+    promise_facts: Vec<snapshot::PromiseFacts>,
+}
+
+/// The card of `acc` as of `today`.
+pub async fn card(
+    tx: &mut PgConnection,
+    s: &Settings,
+    today: NaiveDate,
+    acc: ledger::Account,
+) -> Result<AccountCard, Fail> {
+    let cur = args::currency_of(&acc)?;
+    let (balance, invoices) = args::balance(tx, acc.id).await?;
+    let mut buckets = Bucket::ALL.map(|b| (b, 0i64));
+    for i in invoices.iter() {
+        let b = Bucket::for_days_past_due((today - i.due).num_days());
+        buckets[Bucket::ALL.iter().position(|x| *x == b).unwrap_or(0)].1 += i.balance_minor();
+    }
+    // The same standing the digest computes, from the same aggregate.
+    let due_soon_until = s.calendar.add_business_days(today, s.due_soon_days);
+    let agg = snapshot::accounts(tx, today, due_soon_until, Some(acc.id))
+        .await?
+        .into_iter()
+        .next();
+    let promise_facts =
+        snapshot::promises(tx, today - chrono::Days::new(365), Some(acc.id)).await?;
+    let mine: Vec<_> = promise_facts.iter().collect();
+    let standing = agg.as_ref().map(|a| digest::assess(a, &mine, s, today));
+    let contact = ledger::primary_contact(tx, acc.id).await?;
+    let promises = collections::promises_for_account(tx, acc.id).await?;
+    let flag = collections::open_flag(tx, acc.id).await?;
+    let offers = collections::offers_for_account(tx, acc.id).await?;
+    let recent = actions::recent_for_subject(tx, &acc.code, 5).await?;
+    Ok(AccountCard {
+        account: acc,
+        currency: cur,
+        balance_minor: balance,
+        buckets,
+        standing,
+        contact,
+        invoices,
+        promises,
+        flag,
+        offers,
+        recent,
+        agg,
+        promise_facts,
+    })
+}
 
 pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
     let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), false).await?;
     let s = &ctx.app.settings;
-    let cur = args::currency_of(&acc)?;
-    let (balance, invoices) = args::balance(tx, acc.id).await?;
-    let mut buckets = [0i64; 5];
-    for i in invoices.iter() {
-        let b = Bucket::for_days_past_due((ctx.today - i.due).num_days());
-        buckets[Bucket::ALL.iter().position(|x| *x == b).unwrap_or(0)] += i.balance_minor();
-    }
-    // The same standing the digest computes, from the same aggregate.
-    let due_soon_until = s.calendar.add_business_days(ctx.today, s.due_soon_days);
-    let agg = snapshot::accounts(tx, ctx.today, due_soon_until, Some(acc.id))
-        .await?
-        .into_iter()
-        .next();
-    let promises = snapshot::promises(tx, ctx.today - chrono::Days::new(365), Some(acc.id)).await?;
-    let mine: Vec<_> = promises.iter().collect();
-    let standing = agg.as_ref().map(|a| digest::assess(a, &mine, s, ctx.today));
-
+    let c = card(tx, s, ctx.today, acc).await?;
+    let (acc, cur, balance, invoices) = (&c.account, c.currency, c.balance_minor, &c.invoices);
+    let standing = &c.standing;
     let mut fields = vec![
         ("Balance".to_string(), Money::new(balance, cur).to_string()),
         (
@@ -38,12 +95,12 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             acc.owner.clone().unwrap_or_else(|| "unassigned".into()),
         ),
     ];
-    for (b, v) in Bucket::ALL.iter().zip(buckets) {
+    for (b, v) in c.buckets {
         if v != 0 {
             fields.push((b.label().to_string(), Money::new(v, cur).to_string()));
         }
     }
-    if let Some(st) = &standing {
+    if let Some(st) = standing {
         let stage = st.stage.map(|s| s.label()).unwrap_or("not started");
         fields.push(("Stage".into(), stage.to_string()));
         if let Some((next, on)) = st.view.as_ref().and_then(|v| v.next) {
@@ -84,10 +141,10 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
     }
     if acc.do_not_contact {
         fields.push(("Contact".into(), "DO NOT CONTACT".into()));
-    } else if let Some(c) = ledger::primary_contact(tx, acc.id).await? {
+    } else if let Some(ct) = c.contact.clone() {
         fields.push((
             "Contact".into(),
-            [c.name, c.email, c.phone]
+            [ct.name, ct.email, ct.phone]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
@@ -118,9 +175,9 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text: format!("*Unpaid invoices*\n{}", lines.join("\n")),
         });
     }
-    let promises = collections::promises_for_account(tx, acc.id).await?;
-    if !promises.is_empty() {
-        let l: Vec<String> = promises
+    if !c.promises.is_empty() {
+        let l: Vec<String> = c
+            .promises
             .iter()
             .take(5)
             .map(|p| {
@@ -137,7 +194,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text: format!("*Promises*\n{}", l.join("\n")),
         });
     }
-    if let Some(f) = collections::open_flag(tx, acc.id).await? {
+    if let Some(f) = &c.flag {
         blocks.push(Block::Text {
             text: format!(
                 "*Flagged for a management call* by {}: {}",
@@ -145,11 +202,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             ),
         });
     }
-    for o in collections::offers_for_account(tx, acc.id)
-        .await?
-        .iter()
-        .take(3)
-    {
+    for o in c.offers.iter().take(3) {
         blocks.push(Block::Text {
             text: format!(
                 "*Offer {}*: {} · {}",
@@ -159,9 +212,9 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             ),
         });
     }
-    let recent = actions::recent_for_subject(tx, &acc.code, 5).await?;
-    if !recent.is_empty() {
-        let l: Vec<String> = recent
+    if !c.recent.is_empty() {
+        let l: Vec<String> = c
+            .recent
             .iter()
             .map(|a| {
                 // A reminder the send-time check stopped says why ("not sent: paid since queued").
@@ -184,7 +237,8 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         });
     }
     // The same buttons, by the same rules, as the account's line in the digest.
-    if let Some(a) = agg.as_ref().filter(|_| balance > 0 && !ctx.agency_only()) {
+    if let Some(a) = c.agg.as_ref().filter(|_| balance > 0 && !ctx.agency_only()) {
+        let mine: Vec<_> = c.promise_facts.iter().collect();
         let buttons = buttons_for(&acc.code, digest::line_actions(a, &mine, s, ctx.today));
         if !buttons.is_empty() {
             blocks.push(Block::Item {

@@ -77,6 +77,14 @@ pub async fn find_by_key(
         .await
 }
 
+/// Whether any action's key is one of `keys` (a batch sent before: each of its rows has one).
+pub async fn any_key(conn: &mut PgConnection, keys: &[String]) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM actions WHERE idempotency_key = ANY($1))")
+        .bind(keys)
+        .fetch_one(conn)
+        .await
+}
+
 /// Oldest first, from `since`.
 pub async fn list(
     conn: &mut PgConnection,
@@ -110,4 +118,22 @@ pub async fn count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM actions")
         .fetch_one(conn)
         .await
+}
+
+/// One page of the log, oldest first: rows after `after_id` (a cursor) and from `since`.
+pub async fn page(
+    conn: &mut PgConnection,
+    since: Option<DateTime<Utc>>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<ActionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM actions WHERE id > $1 AND at >= coalesce($2, '-infinity'::timestamptz)
+          ORDER BY id LIMIT $3",
+    )
+    .bind(after_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }

@@ -15,6 +15,7 @@ pub mod send_time;
 pub mod slack;
 pub mod snapshot;
 pub mod stripe;
+pub mod tokens;
 
 use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -4,6 +4,7 @@ mod smtp_server;
 mod support;
 
 mod actions_log;
+mod api;
 mod autoplan;
 mod burst;
 mod commands;

@@ -1,12 +1,13 @@
 //! The Python test peers (a real SMTP server from `aiosmtpd`, Slack's Block Kit checks from
-//! `slack_sdk`), found or installed on first use, so `cargo test` passes on a fresh machine by
-//! itself: the machine's `python3` when it already has both, else a virtual environment under
+//! `slack_sdk`, the OpenAPI document's validator from `openapi-spec-validator`), found or
+//! installed on first use, so `cargo test` passes on a fresh machine by itself: the machine's
+//! `python3` when it already has them all, else a virtual environment under
 //! the target directory, made once with `python3 -m venv` and `pip install` from PyPI.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const PEERS: &[&str] = &["aiosmtpd", "slack_sdk"];
+const PEERS: &[&str] = &["aiosmtpd", "slack_sdk", "openapi_spec_validator"];
 
 fn has_peers(python: &Path) -> bool {
     Command::new(python)
