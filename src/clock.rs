@@ -22,6 +22,19 @@ impl Clock {
     }
 }
 
+/// Waits `wait`, or until `stop` changes (serve is shutting down): `false` when the loop
+/// calling it should end. The one pause of every background loop (scheduler, outbox worker,
+/// automatic plan, Stripe sync, Discord reconnects).
+pub async fn pause(
+    wait: std::time::Duration,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => true,
+        _ = stop.changed() => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +46,13 @@ mod tests {
         assert_eq!(Clock::Fixed(at).now(), at);
         assert_eq!(Clock::Fixed(at).now(), Clock::Fixed(at).now());
         assert!(Clock::System.now() > at - chrono::Duration::days(365 * 50));
+    }
+
+    #[tokio::test]
+    async fn a_pause_goes_on_after_its_wait_and_ends_when_told_to_stop() {
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        assert!(pause(std::time::Duration::from_millis(1), &mut rx).await);
+        tx.send(true).unwrap();
+        assert!(!pause(std::time::Duration::from_secs(3600), &mut rx).await);
     }
 }

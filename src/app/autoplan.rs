@@ -249,9 +249,8 @@ pub async fn run_loop(
                 Err(e) => tracing::error!(error = ?e, "automatic plan failed; will retry"),
             }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
+        if !crate::clock::pause(every, &mut stop).await {
+            return;
         }
     }
 }

@@ -140,9 +140,8 @@ pub async fn run_loop(
         if let Err(e) = tick(app, app.now()).await {
             tracing::error!(error = ?e, "scheduler tick failed; retrying next tick");
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
+        if !crate::clock::pause(every, &mut stop).await {
+            return;
         }
     }
 }

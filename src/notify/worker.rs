@@ -220,9 +220,8 @@ pub async fn run_loop(
             Ok(_) => {}
             Err(e) => tracing::error!(error = ?e, "outbox worker pass failed"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
+        if !crate::clock::pause(every, &mut stop).await {
+            return;
         }
     }
 }

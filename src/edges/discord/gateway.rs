@@ -90,9 +90,8 @@ pub async fn run(discord: Arc<Discord>, mut stop: watch::Receiver<bool>) {
         if started.elapsed() > Duration::from_secs(60) {
             wait = cfg.reconnect_min;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
+        if !crate::clock::pause(wait, &mut stop).await {
+            return;
         }
         wait = (wait * 2).min(cfg.reconnect_max);
     }

@@ -315,9 +315,8 @@ pub async fn run_loop(
             Ok(SyncReport::Busy) => tracing::debug!("Stripe sync: another replica is on it"),
             Err(e) => tracing::error!(error = ?e, "Stripe sync failed; it resumes next time"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
+        if !crate::clock::pause(every, &mut stop).await {
+            return;
         }
     }
 }
