@@ -1,6 +1,7 @@
 //! Steps dunbot takes by itself, recorded as actions by `dunbot`: promises (and payment plans'
-//! installments, see `plan_progress`) turning kept or broken from payments. Safe to run from several replicas (rows are claimed with SKIP LOCKED,
-//! and each transition's action row has its own idempotency key).
+//! installments, see `plan_progress`) turning kept or broken from payments. Safe to run from
+//! several replicas (rows are claimed with SKIP LOCKED, and each transition's action row has
+//! its own idempotency key).
 use super::App;
 use crate::domain::promise::{self, PromiseFacts, PromiseStatus};
 use crate::store::{actions, collections, ledger};

@@ -58,7 +58,7 @@ async fn create(
     };
     let Some(cadence) = Cadence::parse(cadence_text) else {
         refuse!(
-            "`{cadence_text}` is not a cadence: use weekly, biweekly (every two weeks) or monthly: {usage}."
+            "`{cadence_text}` is not a cadence: use weekly, biweekly (every two weeks) or monthly."
         );
     };
     let first = args::date(first_text, ctx.today)?;
@@ -90,7 +90,7 @@ async fn create(
             "{count} installments is more than a plan may have ({max}); use fewer, or a longer cadence."
         ),
         Err(Invalid::AboveBalance) => refuse!(
-            "{total} is more than {}'s unpaid balance of {bal}. A plan covers at most {bal}.",
+            "The total, {total}, is more than {}'s unpaid balance of {bal}. A plan covers at most {bal}.",
             acc.code
         ),
         Err(Invalid::TooSmall) => refuse!(
@@ -98,8 +98,7 @@ async fn create(
             Money::new(1, total.currency)
         ),
         Err(Invalid::FirstInThePast) => refuse!(
-            "{first} is in the past; the first installment is due today or later, e.g. tomorrow, fri, +7d or {}.",
-            ctx.today + chrono::Days::new(7)
+            "The first date, {first}, is in the past: the first installment is due today or later (e.g. tomorrow, fri or +7d)."
         ),
     }
     let needs_approval = s.plan_approval_over.is_some_and(|n| count > n);
