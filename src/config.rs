@@ -36,6 +36,9 @@ pub struct Settings {
     pub send_window: SendWindow,
     /// This replica can send email (`SMTP_URL` is set): replies say when a reminder leaves.
     pub mail_configured: bool,
+    /// A payment plan of more installments than this waits for a manager's approval
+    /// (`DUNBOT_PLAN_APPROVAL_OVER`); `None`: none does.
+    pub plan_approval_over: Option<u32>,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             http_addr: "0.0.0.0:3000".into(),
             send_window: SendWindow::default(),
             mail_configured: false,
+            plan_approval_over: None,
         }
     }
 }
@@ -153,6 +157,15 @@ impl Settings {
                 }
             },
             mail_configured: var("SMTP_URL").is_some(),
+            plan_approval_over: match var("DUNBOT_PLAN_APPROVAL_OVER") {
+                None => None,
+                Some(v) if v.eq_ignore_ascii_case("off") => None,
+                Some(v) => Some(v.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "DUNBOT_PLAN_APPROVAL_OVER={v:?}: write a number of installments, e.g. 6, or off"
+                    )
+                })?),
+            },
         })
     }
 

@@ -1,6 +1,7 @@
-//! Steps dunbot takes by itself, recorded as actions by `dunbot`: promises turning kept or
-//! broken from payments. Safe to run from several replicas (rows are claimed with SKIP LOCKED,
-//! and each transition's action row has its own idempotency key).
+//! Steps dunbot takes by itself, recorded as actions by `dunbot`: promises (and payment plans'
+//! installments, see `plan_progress`) turning kept or broken from payments. Safe to run from
+//! several replicas (rows are claimed with SKIP LOCKED, and each transition's action row has
+//! its own idempotency key).
 use super::App;
 use crate::domain::promise::{self, PromiseFacts, PromiseStatus};
 use crate::store::{actions, collections, ledger};
@@ -53,6 +54,11 @@ pub async fn resolve_promises(
             broken += 1
         }
     }
+    // Payment plans' installments, resolved by the same rule in their own home.
+    let moved = super::plan_progress::advance(app, &mut tx, None, today, now).await?;
     tx.commit().await?;
+    for m in moved.iter().filter(|m| m.broken.is_some() || m.completed) {
+        tracing::info!(plan = m.plan_id, broken = ?m.broken, completed = m.completed, "payment plan resolved");
+    }
     Ok((kept, broken))
 }

@@ -14,6 +14,8 @@ mod hold;
 mod invocation;
 pub mod invoice_changes;
 pub mod payment_news;
+pub mod plan_progress;
+mod plans;
 mod promise;
 mod remind;
 mod roles;
@@ -389,6 +391,8 @@ async fn dispatch(
         "hold" => hold::hold(ctx, tx, p).await,
         "unhold" => hold::unhold(ctx, tx, p).await,
         "preview" => hold::preview(ctx, tx, p).await,
+        "plan" => plans::run(ctx, tx, p).await,
+        "plan-decide" => plans::decide(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -397,8 +401,25 @@ async fn dispatch(
 
 /// Every declared command has a handler (checked by a test against `commands/`).
 pub const HANDLED: &[&str] = &[
-    "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
-    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
+    "remind",
+    "promise",
+    "flag",
+    "unflag",
+    "refer",
+    "offer",
+    "settle",
+    "dispute",
+    "resolve",
+    "account",
+    "aging",
+    "digest",
+    "help",
+    "role",
+    "hold",
+    "unhold",
+    "preview",
+    "plan",
+    "plan-decide",
 ];
 
 #[cfg(test)]

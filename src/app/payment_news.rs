@@ -54,11 +54,14 @@ pub async fn after_payments(
     let mut queued = 0;
     for (account_id, pays) in by_account(&paid) {
         let last = pays.len() - 1;
+        // The account's payment plan moves with these payments in (installments kept).
+        let plan = super::plan_progress::advance(app, tx, Some(account_id), today, now).await?;
         // Promises of the account, judged with these payments in.
         let mut kept = Vec::new();
         let mut pending = Vec::new();
         for p in snapshot::promises(tx, today, Some(account_id)).await? {
-            if p.status != "pending" || p.logged_on > today {
+            // A plan's installment is the plan's news (above), not a promise's.
+            if p.status != "pending" || p.logged_on > today || p.plan_id.is_some() {
                 continue;
             }
             let facts = PromiseFacts {
@@ -84,7 +87,12 @@ pub async fn after_payments(
             Some(r) => Some(collections::agency_by_id(tx, r.agency_id).await?),
             None => None,
         };
-        if kept.is_empty() && pending.is_empty() && flag.is_none() && agency.is_none() {
+        if kept.is_empty()
+            && pending.is_empty()
+            && plan.is_empty()
+            && flag.is_none()
+            && agency.is_none()
+        {
             continue;
         }
         for p in &kept {
@@ -119,6 +127,9 @@ pub async fn after_payments(
             let mut why = Vec::new();
             if n == last {
                 why.extend(kept.iter().map(|_| "promise kept".to_string()));
+                why.extend(plan.iter().filter_map(super::plan_progress::news));
+            } else if !plan.is_empty() {
+                why.push("toward its payment plan".into());
             }
             why.extend(pending.iter().map(|p| {
                 format!(

@@ -194,6 +194,10 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text: format!("*Promises*\n{}", l.join("\n")),
         });
     }
+    // The payment plan and what is left of it (`ar plan` shows the same).
+    if let Some(plan) = crate::store::plans::latest_for_account(tx, acc.id).await? {
+        blocks.extend(super::plans::schedule_blocks(tx, ctx, &plan).await?);
+    }
     if let Some(f) = &c.flag {
         blocks.push(Block::Text {
             text: format!(

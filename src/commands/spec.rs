@@ -30,6 +30,10 @@ pub struct OptionSpec {
     pub rest: bool,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// Optional on the command line but asked for in a button's form (`ar plan ACME-001`
+    /// shows the plan; the Re-plan button's form needs the total, count, cadence and date).
+    #[serde(default)]
+    pub form: bool,
     pub help: String,
 }
 
@@ -168,7 +172,10 @@ mod tests {
             .map(|c| c.name.as_str())
             .collect();
         managers.sort();
-        assert_eq!(managers, ["refer", "role", "settle", "unflag"]);
+        assert_eq!(
+            managers,
+            ["plan-decide", "refer", "role", "settle", "unflag"]
+        );
         for c in &registry().commands {
             let others = c.anyone
                 || c.roles

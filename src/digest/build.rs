@@ -1,6 +1,7 @@
 //! Builds the digest structure from a snapshot. Pure.
 use super::Snapshot;
 use super::assess::{Standing, assess, promise_pause, promise_status};
+use super::plans::PlanLine;
 use crate::config::Settings;
 use crate::domain::aging::Bucket;
 use crate::domain::dates::days_since;
@@ -136,6 +137,8 @@ pub struct Digest {
     pub overdue: Vec<BucketGroup>,
     pub promises_due: Vec<PromiseLine>,
     pub promises_broken: Vec<PromiseLine>,
+    /// Payment plans whose installment was missed since the last digest.
+    pub plans_broken: Vec<PlanLine>,
     pub escalations: Listed<Escalation>,
     pub offers: Vec<OfferLine>,
     pub flags: Vec<FlagLine>,
@@ -248,6 +251,7 @@ pub fn build(
 
     let mut promises_due = Vec::new();
     let mut promises_broken = Vec::new();
+    let mut plans_broken = Vec::new();
     let mut broken_accounts = HashSet::new();
     let mut due_accounts = HashSet::new();
     for p in &snap.promises {
@@ -257,13 +261,24 @@ pub fn build(
         let broken_on = promise::deadline(&s.calendar, p.promised_for, s.promise_grace_days)
             .succ_opt()
             .unwrap_or(as_of);
-        if broken_on > since && broken_on <= as_of && broken_accounts.insert(p.account_id) {
+        if broken_on <= since || broken_on > as_of {
+            continue;
+        }
+        // A payment plan's missed installment is listed as a broken plan, not a promise.
+        if let Some(line) = super::plans::broken_line(p, &snap.accounts) {
+            if broken_accounts.insert(p.account_id) {
+                plans_broken.push(line);
+            }
+            continue;
+        }
+        if broken_accounts.insert(p.account_id) {
             let actions = actions_of.get(&p.account_id).copied().unwrap_or_default();
             promises_broken.push(promise_line(p, actions));
         }
     }
     for p in &snap.promises {
         if p.promised_for == as_of
+            && p.plan_id.is_none()
             && promise_status(p, s, as_of) == PromiseStatus::Pending
             && !broken_accounts.contains(&p.account_id)
             && due_accounts.insert(p.account_id)
@@ -364,6 +379,7 @@ pub fn build(
         overdue,
         promises_due,
         promises_broken,
+        plans_broken,
         escalations: Listed::top(escalations, n),
         offers: snap.offers.clone(),
         flags: snap.flags.clone(),
@@ -435,6 +451,9 @@ mod tests {
             status: "pending".into(),
             paid_on: vec![],
             paid_minor: vec![],
+            plan_id: None,
+            installment: None,
+            plan_installments: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The daily digest: built for an as-of date from a snapshot of the ledger, platform-neutral.
 mod assess;
 mod build;
+mod plans;
 mod render;
 
 pub use assess::{Standing, assess, promise_pause};
@@ -8,6 +9,7 @@ pub use build::{
     AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Freshness, LineActions, Listed,
     PromiseLine, build, freshness, line_actions,
 };
+pub use plans::{PlanLine, broken_plan_buttons};
 pub use render::{account_buttons, buttons_for, decision_buttons, render};
 
 use crate::config::Settings;

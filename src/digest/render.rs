@@ -222,6 +222,14 @@ pub fn render(d: &Digest) -> Message {
         );
         summary.push(format!("{} to escalate", d.escalations.total()));
     }
+    blocks.extend(super::plans::section(&d.plans_broken));
+    if !d.plans_broken.is_empty() {
+        summary.push(count_of(
+            d.plans_broken.len(),
+            "broken payment plan",
+            "broken payment plans",
+        ));
+    }
     if !d.promises_broken.is_empty() || !d.promises_due.is_empty() {
         blocks.push(Block::Divider);
     }

@@ -6,6 +6,7 @@ pub mod cron;
 pub mod dates;
 pub mod invoice_change;
 pub mod money;
+pub mod plan;
 pub mod policy;
 pub mod priority;
 pub mod promise;

@@ -31,7 +31,7 @@ fn form_for(command: &str) -> Option<Form> {
                 _ => "text",
             }
             .into(),
-            required: o.required,
+            required: o.required || o.form,
             placeholder: o.help.clone(),
         })
         .collect();

@@ -45,24 +45,27 @@ pub async fn insert_promise(
     .await
 }
 
+/// The account's promises-to-pay (a payment plan's installments are the plan's: see
+/// `store::plans`).
 pub async fn promises_for_account(
     conn: &mut PgConnection,
     account_id: i64,
 ) -> Result<Vec<Promise>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, account_id, amount_minor, currency, promised_for, logged_on, note, logged_by, status
-           FROM promises WHERE account_id = $1 ORDER BY id DESC",
+           FROM promises WHERE account_id = $1 AND plan_id IS NULL ORDER BY id DESC",
     )
     .bind(account_id)
     .fetch_all(conn)
     .await
 }
 
-/// Pending promises, locked, for the resolver.
+/// Pending promises, locked, for the resolver (installments are resolved with their plan, by
+/// `app::plan_progress`).
 pub async fn pending_promises_locked(conn: &mut PgConnection) -> Result<Vec<Promise>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, account_id, amount_minor, currency, promised_for, logged_on, note, logged_by, status
-           FROM promises WHERE status = 'pending' ORDER BY id FOR UPDATE SKIP LOCKED",
+           FROM promises WHERE status = 'pending' AND plan_id IS NULL ORDER BY id FOR UPDATE SKIP LOCKED",
     )
     .fetch_all(conn)
     .await

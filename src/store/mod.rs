@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod outbox;
 pub mod payment_news;
 pub mod people;
+pub mod plans;
 pub mod schedule;
 pub mod send_time;
 pub mod slack;

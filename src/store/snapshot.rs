@@ -113,6 +113,11 @@ pub struct PromiseFacts {
     pub status: String,
     pub paid_on: Vec<NaiveDate>,
     pub paid_minor: Vec<i64>,
+    /// Set when the promise is a payment plan's installment (`ar plan`): its amount is the
+    /// plan's cumulative amount through installment `installment` of `plan_installments`.
+    pub plan_id: Option<i64>,
+    pub installment: Option<i32>,
+    pub plan_installments: Option<i32>,
 }
 
 impl PromiseFacts {
@@ -136,12 +141,14 @@ pub async fn promises(
         "SELECT p.id, p.account_id, a.code, a.name, p.amount_minor, p.currency::text AS currency, p.promised_for, p.logged_on,
                 p.logged_by, p.status,
                 coalesce(array_agg(pay.paid_on ORDER BY pay.paid_on) FILTER (WHERE pay.id IS NOT NULL), '{}') AS paid_on,
-                coalesce(array_agg(pay.amount_minor ORDER BY pay.paid_on) FILTER (WHERE pay.id IS NOT NULL), '{}') AS paid_minor
+                coalesce(array_agg(pay.amount_minor ORDER BY pay.paid_on) FILTER (WHERE pay.id IS NOT NULL), '{}') AS paid_minor,
+                p.plan_id, p.installment, pl.installments AS plan_installments
            FROM promises p
            JOIN accounts a ON a.id = p.account_id
+           LEFT JOIN plans pl ON pl.id = p.plan_id
            LEFT JOIN payments pay ON pay.account_id = p.account_id AND pay.paid_on >= p.logged_on
           WHERE (p.status = 'pending' OR p.promised_for >= $1) AND ($2::int8 IS NULL OR p.account_id = $2)
-          GROUP BY p.id, a.code, a.name
+          GROUP BY p.id, a.code, a.name, pl.installments
           ORDER BY p.promised_for, p.id",
     )
     .bind(promised_since)

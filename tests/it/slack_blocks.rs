@@ -103,6 +103,7 @@ fn digest_of(n: usize) -> Digest {
         overdue,
         promises_due: vec![],
         promises_broken: vec![],
+        plans_broken: vec![],
         escalations: Listed {
             items: lines
                 .iter()
