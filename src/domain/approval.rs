@@ -96,7 +96,7 @@ impl Limits {
         if self.tiers.is_empty() {
             return Ok(Limits::default());
         }
-        self.tiers.sort_by(|a, b| b.at_least.cmp(&a.at_least));
+        self.tiers.sort_by_key(|t| std::cmp::Reverse(t.at_least));
         if let Some(w) = self
             .tiers
             .windows(2)
@@ -296,11 +296,14 @@ mod tests {
         assert_eq!(first.describe(), "1 of 2 approvals; needs finance");
         // A second manager without finance cannot take the last slot.
         let err = t
-            .approve(&[maria.clone()], &g("slack:P", &[Role::Manager]))
+            .approve(
+                std::slice::from_ref(&maria),
+                &g("slack:P", &[Role::Manager]),
+            )
             .unwrap_err();
         assert!(err.contains("must come from a finance"), "{err}");
         // The same person twice does not count twice.
-        let err = t.approve(&[maria.clone()], &maria).unwrap_err();
+        let err = t.approve(std::slice::from_ref(&maria), &maria).unwrap_err();
         assert!(err.contains("already approved"), "{err}");
         let done = t
             .approve(&[maria], &g("discord:F", &[Role::Finance]))

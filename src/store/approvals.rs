@@ -38,11 +38,14 @@ pub struct ApprovalRow {
     pub at: DateTime<Utc>,
 }
 
+/// platform, user id, name, roles, when.
+type Row = (String, String, String, Vec<String>, DateTime<Utc>);
+
 pub async fn approvals(
     conn: &mut PgConnection,
     offer_id: i64,
 ) -> Result<Vec<ApprovalRow>, sqlx::Error> {
-    let rows: Vec<(String, String, String, Vec<String>, DateTime<Utc>)> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT approver_platform, approver_id, approver_name, roles, approved_at
            FROM offer_approvals WHERE offer_id = $1 ORDER BY seq",
     )
