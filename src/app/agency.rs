@@ -1,14 +1,15 @@
 //! Agencies: `ar refer`, `ar offer`, `ar settle`. Decisions ping the agency (its channel and/or
 //! its signed webhook) and new offers ping the managers, all through the outbox.
-use super::{Ctx, Done, Fail, args};
+use super::{Ctx, Done, Fail, approval, args};
 use crate::commands::Parsed;
 use crate::digest::decision_buttons;
+use crate::domain::approval::share;
 use crate::domain::dates::count_of;
 use crate::domain::money::{Currency, Money};
 use crate::domain::settlement::{Decision, OfferStatus, decide};
 use crate::message::{Block, Mention, Message, Visibility};
 use crate::refuse;
-use crate::store::{collections, copies, ledger, outbox};
+use crate::store::{approvals, collections, copies, ledger, outbox};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
@@ -141,10 +142,12 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         },
     )
     .await?;
+    approvals::set_offer_balance(tx, id, balance).await?;
     let bal = Money::new(balance, amount.currency);
-    let pct = amount.minor as i128 * 100 / balance as i128;
+    let pct = share(amount.minor, balance);
+    let (needs, also) = approval::needs(ctx.app.settings.policy.settlement_approval.tier(pct));
     let line = format!(
-        "*Offer {id}* from {}: settle *{}* ({}) for *{amount}* of {bal} ({pct}%).{}",
+        "*Offer {id}* from {}: settle *{}* ({}) for *{amount}* of {bal} ({pct}%).{}{needs}",
         agency.name,
         acc.code,
         acc.name,
@@ -161,7 +164,7 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
             buttons: decision_buttons(id),
         }],
         visibility: Visibility::Channel,
-        mentions: vec![Mention::Managers],
+        mentions: [vec![Mention::Managers], also].concat(),
         topic: Some(topic.clone()),
     };
     outbox::enqueue(
@@ -232,19 +235,36 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         }
     };
     let note = p.get("note");
-    collections::decide_offer(tx, id, next.key(), ctx.who(), note, ctx.now).await?;
+    let (tier, pct) = approval::tier_of(ctx, tx, &offer).await?;
+    approval::check_may_decide(ctx, &tier, id, pct)?;
     let acc = ledger::account_by_id(tx, offer.account_id).await?;
     let agency = collections::agency_by_id(tx, offer.agency_id).await?;
     let cur =
         Currency::parse(&offer.currency).map_err(|e| Fail::Internal(anyhow::anyhow!("{e}")))?;
     let amount = Money::new(offer.amount_minor, cur);
+    let mut deciders = vec![ctx.who().to_string()];
+    if decision == Decision::Approve {
+        let line = format!(
+            "*Offer {id}* from {}: settle *{}* ({}) for *{amount}* ({pct}% of the balance).",
+            agency.name, acc.code, acc.name
+        );
+        if let Some(waiting) = approval::approve(ctx, tx, &offer, &tier, &line, &acc.code).await? {
+            return Ok(waiting);
+        }
+        deciders = approvals::approvals(tx, id)
+            .await?
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+    }
+    collections::decide_offer(tx, id, next.key(), ctx.who(), note, ctx.now).await?;
     let verb = decision.past();
     let at = ctx.now.format("%H:%M UTC");
     let text = format!(
         "Offer {id} ({amount} on {} from {}) {verb} by {} at {at}.{}",
         acc.code,
         agency.name,
-        ctx.who(),
+        and_list(&deciders),
         note.map(|n| format!(" Note: {n}")).unwrap_or_default()
     );
     let event = json!({
@@ -265,7 +285,7 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + first.as_str())
         .unwrap_or_default();
-    let resolved = format!("{capital} by {} at {at}", ctx.who());
+    let resolved = format!("{capital} by {} at {at}", and_list(&deciders));
     // What every copy of the offer's message says from now on: its notification text and
     // its line, without the choices, and who decided.
     let decided = Message {
@@ -301,11 +321,21 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         resolved: format!("Offer {id}: {resolved}"),
         spent: vec![format!("settle {id}")],
     };
+    copies::drop_interim_edits(tx, &offer_topic(id)).await?;
     copies::settle(tx, &offer_topic(id), &outcome).await?;
     Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
         .with_details(json!({"offer_id": id, "decision": next, "agency": agency.name}))
         .resolved(resolved)
         .updated(decided))
+}
+
+/// "Maria", "Maria and Fay", "Maria, Priya and Fay".
+fn and_list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 /// Queues the agency's ping: a message in its chat channel, mentioning its people, and a

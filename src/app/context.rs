@@ -32,10 +32,12 @@ impl Ctx<'_> {
     /// True when the person acts only as an agency: they see only their referred accounts.
     pub fn agency_only(&self) -> bool {
         self.roles.contains(&Role::Agency)
-            && !self
-                .roles
-                .iter()
-                .any(|r| matches!(r, Role::Collector | Role::Manager | Role::Admin))
+            && !self.roles.iter().any(|r| {
+                matches!(
+                    r,
+                    Role::Collector | Role::Manager | Role::Finance | Role::Admin
+                )
+            })
     }
 
     /// The agency whose accounts alone this person may see (`None`: every account).
@@ -117,10 +119,12 @@ macro_rules! refuse {
 /// Staff see every account; anyone else only the accounts referred to their agency (none
 /// without one: the empty name matches no agency).
 pub fn account_scope<'a>(roles: &[Role], agency: Option<&'a str>) -> Option<&'a str> {
-    if roles
-        .iter()
-        .any(|r| matches!(r, Role::Collector | Role::Manager | Role::Admin))
-    {
+    if roles.iter().any(|r| {
+        matches!(
+            r,
+            Role::Collector | Role::Manager | Role::Finance | Role::Admin
+        )
+    }) {
         None
     } else {
         Some(agency.unwrap_or(""))

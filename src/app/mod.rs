@@ -4,6 +4,7 @@
 pub mod admin;
 mod agency;
 pub mod api;
+mod approval;
 mod args;
 pub mod automatic;
 pub mod autoplan;

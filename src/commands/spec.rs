@@ -80,7 +80,7 @@ impl CommandSpec {
             && self
                 .roles
                 .iter()
-                .all(|r| matches!(r, Role::Manager | Role::Admin))
+                .all(|r| matches!(r, Role::Manager | Role::Finance | Role::Admin))
     }
 
     fn validate(&self) -> Result<(), String> {

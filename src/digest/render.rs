@@ -177,8 +177,16 @@ pub fn render(d: &Digest) -> Message {
             let bal = Money::new(o.balance_minor, amount.currency);
             blocks.push(Block::Item {
                 text: format!(
-                    "*Offer {}*: {} offers {amount} for *{}* {} (balance {bal}), recorded by {}",
-                    o.id, o.agency, o.code, o.account_name, o.offered_by
+                    "*Offer {}*: {} offers {amount} for *{}* {} (balance {bal}), recorded by {}{}",
+                    o.id,
+                    o.agency,
+                    o.code,
+                    o.account_name,
+                    o.offered_by,
+                    o.approved_by
+                        .as_deref()
+                        .map(|who| format!("; approved so far by {who}, more needed"))
+                        .unwrap_or_default()
                 ),
                 buttons: decision_buttons(o.id),
             });

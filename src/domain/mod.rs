@@ -1,6 +1,7 @@
 //! Pure collections logic: no I/O, no database, no clock. Everything here takes the
 //! as-of date as an argument so any day can be recomputed (and caught up) afresh.
 pub mod aging;
+pub mod approval;
 pub mod calendar;
 pub mod cron;
 pub mod dates;

@@ -1,5 +1,6 @@
 //! The collections policy: which stage an account is in for any as-of date.
 use super::calendar::Calendar;
+use crate::domain::approval::{Limits, Tier};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +120,8 @@ pub struct Plan {
 pub struct Policy {
     pub first_time: Plan,
     pub repeat: Plan,
+    /// Who approves a settlement offer, by the share of the balance it recovers.
+    pub settlement_approval: Limits,
 }
 
 /// What the account did before: it decides which plan applies.
@@ -167,6 +170,8 @@ pub struct StageView {
 struct PolicyFile {
     first_time: Vec<StepFile>,
     repeat: Vec<StepFile>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    settlement_approval: Vec<Tier>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -257,6 +262,7 @@ impl Policy {
                 (ManagementCall, 12),
                 (AgencyReferral, 20),
             ]),
+            settlement_approval: Limits::default(),
         }
     }
 
@@ -278,9 +284,14 @@ impl Policy {
                 })
                 .collect(),
         };
+        let settlement_approval = Limits {
+            tiers: file.settlement_approval,
+        }
+        .validate()?;
         let policy = Policy {
             first_time: plan(file.first_time),
             repeat: plan(file.repeat),
+            settlement_approval,
         };
         policy.validate()?;
         Ok(policy)
@@ -300,6 +311,12 @@ impl Policy {
         let file = PolicyFile {
             first_time: steps(&self.first_time),
             repeat: steps(&self.repeat),
+            // The default (one manager) is what an empty list reads as.
+            settlement_approval: if self.settlement_approval == Limits::default() {
+                vec![]
+            } else {
+                self.settlement_approval.tiers.clone()
+            },
         };
         // Plain structs of strings and integers always serialize.
         toml::to_string(&file).unwrap_or_default()

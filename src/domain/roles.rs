@@ -8,10 +8,18 @@ pub enum Role {
     Manager,
     Agency,
     Admin,
+    /// Finance: approves deep settlement discounts beside a manager (the policy's limits).
+    Finance,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Collector, Role::Manager, Role::Agency, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Collector,
+        Role::Manager,
+        Role::Agency,
+        Role::Admin,
+        Role::Finance,
+    ];
 
     pub fn parse(s: &str) -> Option<Role> {
         let s = s.trim().trim_start_matches('@').to_ascii_lowercase();
@@ -24,6 +32,7 @@ impl Role {
             Role::Manager => "manager",
             Role::Agency => "agency",
             Role::Admin => "admin",
+            Role::Finance => "finance",
         }
     }
 }

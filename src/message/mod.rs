@@ -89,6 +89,8 @@ pub enum Block {
 pub enum Mention {
     /// The people who decide: offers and management-call flags.
     Managers,
+    /// Finance, whose approval a deep settlement discount needs (the policy's limits).
+    Finance,
     /// The people who act for this agency: its decisions and referrals.
     Agency { name: String },
 }

@@ -135,3 +135,51 @@ pub async fn is_copy(
     .fetch_one(conn)
     .await
 }
+
+/// Replaces every whole copy of `topic` recorded so far with `message` while the topic is still
+/// open (an offer with some of its approvals): `step` names this state so each edit is queued
+/// once. Digest lines are left as they are; the decision edits them.
+pub async fn refresh(
+    conn: &mut PgConnection,
+    topic: &str,
+    step: &str,
+    message: &Value,
+) -> Result<usize, sqlx::Error> {
+    lock(conn, topic).await?;
+    let copies: Vec<(String, String)> = sqlx::query_as(
+        "SELECT channel, message_id FROM message_copies WHERE topic = $1 AND NOT line
+          ORDER BY posted_at, message_id",
+    )
+    .bind(topic)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (channel, message_id) in &copies {
+        outbox::enqueue(
+            conn,
+            "chat_edit",
+            &format!("{topic}:{step}:edit:{channel}:{message_id}"),
+            &json!({"channel": channel, "message_id": message_id, "message": message}),
+        )
+        .await?;
+    }
+    Ok(copies.len())
+}
+
+/// Drops the interim edits of `topic` (queued by `refresh`) still waiting to go out: once the
+/// topic is settled they would only put back buttons the decision took away.
+pub async fn drop_interim_edits(conn: &mut PgConnection, topic: &str) -> Result<u64, sqlx::Error> {
+    let pattern = format!("{}:%:edit:%", topic.replace('%', "\\%").replace('_', "\\_"));
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'dropped', last_error = 'not sent: superseded by the decision'
+          WHERE kind = 'chat_edit' AND status = 'pending' AND dedupe_key LIKE $1
+            AND dedupe_key NOT LIKE $2",
+    )
+    .bind(&pattern)
+    .bind(format!(
+        "{}:edit:%",
+        topic.replace('%', "\\%").replace('_', "\\_")
+    ))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

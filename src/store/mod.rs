@@ -1,6 +1,7 @@
 //! The only place with SQL. Functions take a connection (`&mut PgConnection`), so the app can
 //! run several of them in one transaction together with the action row that records them.
 pub mod actions;
+pub mod approvals;
 pub mod collections;
 pub mod copies;
 pub mod copy_binary;

@@ -168,6 +168,8 @@ pub struct OfferLine {
     pub offered_by: String,
     pub offered_at: DateTime<Utc>,
     pub balance_minor: i64,
+    /// Who approved it so far, when the policy's limit needs more than one approval.
+    pub approved_by: Option<String>,
 }
 
 pub async fn proposed_offers(conn: &mut PgConnection) -> Result<Vec<OfferLine>, sqlx::Error> {
@@ -175,7 +177,9 @@ pub async fn proposed_offers(conn: &mut PgConnection) -> Result<Vec<OfferLine>, 
         "SELECT o.id, a.code, a.name AS account_name, g.name AS agency, o.amount_minor, o.currency::text AS currency,
                 o.offered_by, o.offered_at,
                 coalesce((SELECT sum(amount_minor - paid_minor) FROM invoices i
-                           WHERE i.account_id = a.id AND i.status IN ('open', 'disputed', 'with_agency')), 0)::int8 AS balance_minor
+                           WHERE i.account_id = a.id AND i.status IN ('open', 'disputed', 'with_agency')), 0)::int8 AS balance_minor,
+                (SELECT string_agg(approver_name, ', ' ORDER BY seq) FROM offer_approvals p
+                  WHERE p.offer_id = o.id) AS approved_by
            FROM offers o JOIN accounts a ON a.id = o.account_id JOIN agencies g ON g.id = o.agency_id
           WHERE o.status = 'proposed' ORDER BY o.offered_at",
     )

@@ -408,6 +408,7 @@ pub fn posted_message(id: u64, channel: u64, body: &Value) -> Value {
 pub const COLLECTOR_ROLE: u64 = 1001;
 pub const MANAGER_ROLE: u64 = 1002;
 pub const AGENCY_ROLE: u64 = 1003;
+pub const FINANCE_ROLE: u64 = 1004;
 pub const CHANNEL: u64 = 645_027_906_669_510_667;
 
 /// The edge's settings against this fake: roles by id, REST through the fake.
@@ -416,6 +417,7 @@ pub fn config(fake: &FakeDiscord) -> dunbot::edges::discord::DiscordConfig {
     use dunbot::edges::discord::config::parse_roles;
     let mut roles = parse_roles("C", &COLLECTOR_ROLE.to_string(), Role::Collector).unwrap();
     roles.extend(parse_roles("M", &MANAGER_ROLE.to_string(), Role::Manager).unwrap());
+    roles.extend(parse_roles("F", &FINANCE_ROLE.to_string(), Role::Finance).unwrap());
     roles.extend(
         parse_roles(
             "A",

@@ -5,6 +5,7 @@ mod support;
 
 mod actions_log;
 mod api;
+mod approvals;
 mod autoplan;
 mod burst;
 mod commands;

@@ -126,6 +126,7 @@ fn digest_of(n: usize) -> Digest {
                 offered_by: "sam".into(),
                 offered_at: at,
                 balance_minor: 100_000,
+                approved_by: None,
             })
             .collect(),
         flags: (0..tenth)

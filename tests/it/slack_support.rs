@@ -33,14 +33,18 @@ pub fn slack_config(fake: &FakeSlack) -> SlackConfig {
 
 /// Managers are pinged in CMGR; the agency in its Slack Connect channel CAGENCY.
 pub async fn bot() -> Bot {
+    bot_with(|_| {}).await
+}
+
+/// `bot()` with its settings adjusted first (a policy, a threshold).
+pub async fn bot_with(adjust: impl FnOnce(&mut dunbot::config::Settings)) -> Bot {
     let db = TestDb::new().await;
-    let app = App::new(
-        dunbot::config::Settings {
-            managers_channel: "slack:CMGR".into(),
-            ..settings()
-        },
-        db.store.clone(),
-    );
+    let mut s = dunbot::config::Settings {
+        managers_channel: "slack:CMGR".into(),
+        ..settings()
+    };
+    adjust(&mut s);
+    let app = App::new(s, db.store.clone());
     seed(&app, CUSTOMERS, INVOICES, None).await;
     dunbot::app::admin::add_agency(
         &app,

@@ -24,6 +24,7 @@ impl ConsoleChannel {
         for m in &msg.mentions {
             let (role, agency) = match m {
                 Mention::Managers => (Role::Manager, None),
+                Mention::Finance => (Role::Finance, None),
                 Mention::Agency { name } => (Role::Agency, Some(name.as_str())),
             };
             let names = people::holders(&mut conn, "console", role, agency)

@@ -11,6 +11,7 @@ pub fn render(msg: &Message) -> String {
 pub fn mention(m: &Mention, names: &[String]) -> String {
     let who = match m {
         Mention::Managers => "@managers".to_string(),
+        Mention::Finance => "@finance".to_string(),
         Mention::Agency { name } => format!("@{name}"),
     };
     if names.is_empty() {
@@ -109,7 +110,7 @@ mod tests {
             });
         let text = render_with(&msg, &|m| match m {
             Mention::Managers => vec!["maria".into(), "priya".into()],
-            Mention::Agency { .. } => vec![],
+            Mention::Finance | Mention::Agency { .. } => vec![],
         });
         assert_eq!(
             text,

@@ -89,6 +89,7 @@ impl DiscordConfig {
             ("DISCORD_ROLE_MANAGER", Role::Manager),
             ("DISCORD_ROLE_AGENCY", Role::Agency),
             ("DISCORD_ROLE_ADMIN", Role::Admin),
+            ("DISCORD_ROLE_FINANCE", Role::Finance),
         ] {
             if let Some(v) = var(name) {
                 roles.extend(parse_roles(name, &v, role)?);

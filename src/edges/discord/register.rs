@@ -143,7 +143,7 @@ mod tests {
                 && spec
                     .roles
                     .iter()
-                    .all(|r| matches!(r, Role::Manager | Role::Admin));
+                    .all(|r| matches!(r, Role::Manager | Role::Finance | Role::Admin));
             assert_eq!(under_manage, managers_only, "{}", spec.name);
         }
         for name in ["unflag", "settle", "refer", "role"] {

@@ -146,6 +146,7 @@ pub fn mention_roles(msg: &Message, roles: &[RoleMapping]) -> Vec<u64> {
         for r in roles {
             let hit = match m {
                 Mention::Managers => r.role == Role::Manager,
+                Mention::Finance => r.role == Role::Finance,
                 Mention::Agency { name } => {
                     r.role == Role::Agency && r.agency.as_deref() == Some(name.as_str())
                 }

@@ -56,6 +56,7 @@ pub async fn mention_tokens(
             (Mention::Managers, None) => {
                 people::holders(conn, "slack", Role::Manager, None).await?
             }
+            (Mention::Finance, _) => people::holders(conn, "slack", Role::Finance, None).await?,
             (Mention::Agency { name }, _) => {
                 people::holders(conn, "slack", Role::Agency, Some(name)).await?
             }
