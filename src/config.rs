@@ -1,4 +1,5 @@
 //! The environment, read once into typed settings. `.env.example` documents every variable.
+use crate::domain::confirm_receipt::ConfirmSettings;
 use crate::domain::{calendar::Calendar, money::Currency, policy::Policy, send_window::SendWindow};
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
@@ -36,6 +37,8 @@ pub struct Settings {
     pub send_window: SendWindow,
     /// This replica can send email (`SMTP_URL` is set): replies say when a reminder leaves.
     pub mail_configured: bool,
+    /// Confirm receipt (stage 2): threshold, days after issue, email or digest task.
+    pub confirm: ConfirmSettings,
 }
 
 impl Default for Settings {
@@ -58,6 +61,7 @@ impl Default for Settings {
             http_addr: "0.0.0.0:3000".into(),
             send_window: SendWindow::default(),
             mail_configured: false,
+            confirm: ConfirmSettings::default(),
         }
     }
 }
@@ -153,6 +157,12 @@ impl Settings {
                 }
             },
             mail_configured: var("SMTP_URL").is_some(),
+            confirm: ConfirmSettings::parse(
+                var("DUNBOT_CONFIRM_ABOVE").as_deref(),
+                var("DUNBOT_CONFIRM_DAYS").as_deref(),
+                var("DUNBOT_CONFIRM_EMAIL").as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
         })
     }
 

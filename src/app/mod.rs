@@ -7,6 +7,7 @@ pub mod api;
 mod args;
 pub mod automatic;
 pub mod autoplan;
+pub mod confirm_receipt;
 mod context;
 mod disputes;
 mod flags;
@@ -389,6 +390,7 @@ async fn dispatch(
         "hold" => hold::hold(ctx, tx, p).await,
         "unhold" => hold::unhold(ctx, tx, p).await,
         "preview" => hold::preview(ctx, tx, p).await,
+        "confirm" => confirm_receipt::run(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -398,7 +400,7 @@ async fn dispatch(
 /// Every declared command has a handler (checked by a test against `commands/`).
 pub const HANDLED: &[&str] = &[
     "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
-    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
+    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview", "confirm",
 ];
 
 #[cfg(test)]

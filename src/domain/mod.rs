@@ -2,6 +2,7 @@
 //! as-of date as an argument so any day can be recomputed (and caught up) afresh.
 pub mod aging;
 pub mod calendar;
+pub mod confirm_receipt;
 pub mod cron;
 pub mod dates;
 pub mod invoice_change;

@@ -2,6 +2,7 @@
 //! run several of them in one transaction together with the action row that records them.
 pub mod actions;
 pub mod collections;
+pub mod confirm_receipt;
 pub mod copies;
 pub mod copy_binary;
 pub mod import;
