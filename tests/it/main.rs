@@ -8,6 +8,7 @@ mod api;
 mod autoplan;
 mod burst;
 mod commands;
+mod confirm_receipt;
 mod core_rules;
 mod discord_deliver;
 mod discord_e2e;

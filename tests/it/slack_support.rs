@@ -33,15 +33,20 @@ pub fn slack_config(fake: &FakeSlack) -> SlackConfig {
 
 /// Managers are pinged in CMGR; the agency in its Slack Connect channel CAGENCY.
 pub async fn bot() -> Bot {
+    bot_with(|app| app, CUSTOMERS, INVOICES).await
+}
+
+/// `bot`, with the app changed by `adjust` (settings, clock) and its own ledger.
+pub async fn bot_with(adjust: impl FnOnce(App) -> App, customers: &str, invoices: &str) -> Bot {
     let db = TestDb::new().await;
-    let app = App::new(
+    let app = adjust(App::new(
         dunbot::config::Settings {
             managers_channel: "slack:CMGR".into(),
             ..settings()
         },
         db.store.clone(),
-    );
-    seed(&app, CUSTOMERS, INVOICES, None).await;
+    ));
+    seed(&app, customers, invoices, None).await;
     dunbot::app::admin::add_agency(
         &app,
         "Northwind Recovery",
