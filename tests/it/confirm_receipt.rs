@@ -507,3 +507,19 @@ async fn discord_pressing_received_on_the_digest_records_it_once() {
     assert_eq!(acted, 1, "the redelivered press acts once");
     r.stop().await;
 }
+
+#[test]
+fn a_threshold_that_does_not_read_stops_dunbot_at_start_with_an_example() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"))
+        .args(["log", "--limit", "1"])
+        .env("DATABASE_URL", admin_url())
+        .env("DUNBOT_CONFIRM_ABOVE", "USD 1000, lots")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("DUNBOT_CONFIRM_ABOVE") && err.contains("e.g. 1000.00"),
+        "{err}"
+    );
+}
