@@ -1,4 +1,5 @@
 //! The environment, read once into typed settings. `.env.example` documents every variable.
+use crate::domain::confirm_receipt::ConfirmSettings;
 use crate::domain::{calendar::Calendar, money::Currency, policy::Policy, send_window::SendWindow};
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
@@ -39,6 +40,8 @@ pub struct Settings {
     /// A payment plan of more installments than this waits for a manager's approval
     /// (`DUNBOT_PLAN_APPROVAL_OVER`); `None`: none does.
     pub plan_approval_over: Option<u32>,
+    /// Confirm receipt (stage 2): threshold, days after issue, email or digest task.
+    pub confirm: ConfirmSettings,
 }
 
 impl Default for Settings {
@@ -62,6 +65,7 @@ impl Default for Settings {
             send_window: SendWindow::default(),
             mail_configured: false,
             plan_approval_over: None,
+            confirm: ConfirmSettings::default(),
         }
     }
 }
@@ -166,6 +170,12 @@ impl Settings {
                     )
                 })?),
             },
+            confirm: ConfirmSettings::parse(
+                var("DUNBOT_CONFIRM_ABOVE").as_deref(),
+                var("DUNBOT_CONFIRM_DAYS").as_deref(),
+                var("DUNBOT_CONFIRM_EMAIL").as_deref(),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?,
         })
     }
 

@@ -36,6 +36,8 @@ pub struct CustomerRow {
     pub time_zone: String,
     pub owner: Option<String>,
     pub do_not_contact: bool,
+    /// The person reminders greet ("Dear Jane Smith,"); optional column `contact_name`.
+    pub contact_name: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -420,6 +422,7 @@ fn customer_row(line: u64, f: &dyn Fields) -> Result<CustomerRow, Bad> {
         time_zone: tz,
         owner: owned(f, "owner"),
         do_not_contact: dnc,
+        contact_name: owned(f, "contact_name"),
     })
 }
 

@@ -205,6 +205,11 @@ pub async fn run(app: &App, date: NaiveDate, now: DateTime<Utc>) -> Result<RunRe
             (false, false) => report.queued += 1,
         }
     }
+    // Stage 2 by email, when the team chose it: "did you receive invoice X?".
+    let asked = super::confirm_receipt::ask_by_email(app, date, now).await?;
+    if asked > 0 {
+        tracing::info!(date = %date, asked, "confirm-receipt emails queued");
+    }
     Ok(report)
 }
 

@@ -8,6 +8,7 @@ mod approval;
 mod args;
 pub mod automatic;
 pub mod autoplan;
+pub mod confirm_receipt;
 mod context;
 mod disputes;
 mod flags;
@@ -394,6 +395,7 @@ async fn dispatch(
         "preview" => hold::preview(ctx, tx, p).await,
         "plan" => plans::run(ctx, tx, p).await,
         "plan-decide" => plans::decide(ctx, tx, p).await,
+        "confirm" => confirm_receipt::run(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -421,6 +423,7 @@ pub const HANDLED: &[&str] = &[
     "preview",
     "plan",
     "plan-decide",
+    "confirm",
 ];
 
 #[cfg(test)]

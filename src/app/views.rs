@@ -175,6 +175,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text: format!("*Unpaid invoices*\n{}", lines.join("\n")),
         });
     }
+    blocks.extend(super::confirm_receipt::card_block(tx, acc.id).await?);
     if !c.promises.is_empty() {
         let l: Vec<String> = c
             .promises

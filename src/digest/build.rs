@@ -22,7 +22,7 @@ pub struct Listed<T> {
 }
 
 impl<T> Listed<T> {
-    fn top(mut all: Vec<T>, n: usize) -> Listed<T> {
+    pub(super) fn top(mut all: Vec<T>, n: usize) -> Listed<T> {
         let more = all.len().saturating_sub(n);
         all.truncate(n);
         Listed { items: all, more }
@@ -146,6 +146,8 @@ pub struct Digest {
     pub undelivered: i64,
     /// How fresh the ledger is; `None` when nothing was ever synced or imported.
     pub freshness: Option<Freshness>,
+    /// Invoices to confirm the customer received (stage 2).
+    pub confirm: Listed<super::confirm_receipt::ConfirmTask>,
 }
 
 /// "payments as of 07:58", and whether that is older than a day.
@@ -385,6 +387,7 @@ pub fn build(
         flags: snap.flags.clone(),
         undelivered: snap.undelivered,
         freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
+        confirm: super::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, n),
     }
 }
 
@@ -465,6 +468,7 @@ mod tests {
             flags: vec![],
             undelivered: 0,
             ledger_as_of: None,
+            unconfirmed: vec![],
         }
     }
 

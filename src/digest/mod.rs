@@ -1,6 +1,7 @@
 //! The daily digest: built for an as-of date from a snapshot of the ledger, platform-neutral.
 mod assess;
 mod build;
+pub mod confirm_receipt;
 mod plans;
 mod render;
 
@@ -28,6 +29,8 @@ pub struct Snapshot {
     pub undelivered: i64,
     /// When the ledger last heard from outside (a finished sync or a payments import).
     pub ledger_as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Open invoices nobody has confirmed the customer received (empty when the stage is off).
+    pub unconfirmed: Vec<crate::store::confirm_receipt::Unconfirmed>,
 }
 
 /// Loads the snapshot for `as_of` (promises from 30 days back, for "broken since").
@@ -46,5 +49,6 @@ pub async fn load(
         flags: snapshot::open_flags(conn).await?,
         undelivered: crate::store::outbox::dead_count(conn).await?,
         ledger_as_of: crate::store::stripe::ledger_freshness(conn).await?,
+        unconfirmed: confirm_receipt::load(conn, settings, as_of).await?,
     })
 }

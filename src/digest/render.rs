@@ -330,6 +330,7 @@ pub fn render(d: &Digest) -> Message {
             "accounts due soon",
         );
     }
+    super::confirm_receipt::render(&d.confirm, &mut blocks, &mut summary);
     if !d.flags.is_empty() {
         blocks.push(Block::Divider);
         blocks.push(Block::Text {

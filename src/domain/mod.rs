@@ -3,6 +3,7 @@
 pub mod aging;
 pub mod approval;
 pub mod calendar;
+pub mod confirm_receipt;
 pub mod cron;
 pub mod dates;
 pub mod invoice_change;

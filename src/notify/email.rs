@@ -4,7 +4,7 @@
 //! window (re-checked here, at send time), and only with what the ledger still says is owed
 //! then (`send_check`): a customer who paid since it was queued gets nothing.
 use super::send_check::{self, SendRules, Verdict};
-use super::templates::{PayInfo, ReminderPayload, Templates};
+use super::templates::{INVOICE_KINDS, PayInfo, ReminderPayload, Templates};
 use super::worker::{Deliverer, DeliveryError};
 use crate::domain::calendar::Calendar;
 use crate::domain::policy::Tone;
@@ -183,12 +183,19 @@ impl EmailDeliverer {
         let bad = |e: String| DeliveryError::Permanent(format!("bad email row: {e}"));
         let p: ReminderPayload =
             serde_json::from_value(row.payload.clone()).map_err(|e| bad(e.to_string()))?;
-        let tone = Tone::parse(&p.tone).ok_or_else(|| bad(format!("tone {}", p.tone)))?;
+        // A reminder's tone, or an email about one invoice (a copy, "did you receive it?").
+        let kind = match Tone::parse(&p.tone) {
+            Some(tone) => tone.key(),
+            None => INVOICE_KINDS
+                .into_iter()
+                .find(|k| *k == p.tone)
+                .ok_or_else(|| bad(format!("tone {}", p.tone)))?,
+        };
         let tz: Tz = p.time_zone.parse().unwrap_or(Tz::UTC);
         let today = now.with_timezone(&tz).date_naive();
         let r = self
             .templates
-            .render(tone, &p, &self.settings.pay, today)
+            .render_kind(kind, &p, &self.settings.pay, today)
             .map_err(|e| bad(format!("{e:#}")))?;
         let to = match &p.contact_name {
             Some(n) if !n.trim().is_empty() => format!("{n} <{}>", p.to),

@@ -28,6 +28,34 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/email/_layout.html.j2"),
     ),
     (
+        "_greeting.txt.j2",
+        include_str!("../../templates/email/_greeting.txt.j2"),
+    ),
+    (
+        "copy.subject.j2",
+        include_str!("../../templates/email/copy.subject.j2"),
+    ),
+    (
+        "copy.txt.j2",
+        include_str!("../../templates/email/copy.txt.j2"),
+    ),
+    (
+        "copy.html.j2",
+        include_str!("../../templates/email/copy.html.j2"),
+    ),
+    (
+        "confirm_receipt.subject.j2",
+        include_str!("../../templates/email/confirm_receipt.subject.j2"),
+    ),
+    (
+        "confirm_receipt.txt.j2",
+        include_str!("../../templates/email/confirm_receipt.txt.j2"),
+    ),
+    (
+        "confirm_receipt.html.j2",
+        include_str!("../../templates/email/confirm_receipt.html.j2"),
+    ),
+    (
         "friendly.subject.j2",
         include_str!("../../templates/email/friendly.subject.j2"),
     ),
@@ -79,7 +107,23 @@ pub struct ReminderPayload {
     pub currency: String,
     pub invoices: Vec<PayloadInvoice>,
     pub total_minor: i64,
+    /// The one invoice a `copy` or `confirm_receipt` email is about, as issued.
+    #[serde(default)]
+    pub invoice_copy: Option<InvoiceCopy>,
 }
+
+/// An invoice as issued (`ar confirm … missing` sends it again).
+#[derive(Debug, Clone, Deserialize)]
+pub struct InvoiceCopy {
+    pub number: String,
+    pub issued: NaiveDate,
+    pub due: NaiveDate,
+    pub amount_minor: i64,
+}
+
+/// Emails about one invoice rather than a reminder tone: a copy of the invoice, and "did you
+/// receive it?" (confirm receipt).
+pub const INVOICE_KINDS: [&str; 2] = ["copy", "confirm_receipt"];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PayloadInvoice {
@@ -98,7 +142,7 @@ pub struct PayInfo {
     pub contact: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct InvoiceView {
     number: String,
     due: String,
@@ -109,14 +153,32 @@ struct InvoiceView {
 }
 
 #[derive(Debug, Serialize)]
+struct CopyView {
+    number: String,
+    issued: String,
+    due: String,
+    amount: String,
+    /// What is still open today (equal to `amount` unless partly paid).
+    balance: String,
+    status: String,
+}
+
+#[derive(Debug, Serialize)]
 struct View {
     account: String,
     customer: String,
     contact_name: Option<String>,
     invoices: Vec<InvoiceView>,
+    /// Past due: the only invoices a reminder asks to be paid.
+    overdue_invoices: Vec<InvoiceView>,
+    /// Due today or later: listed for information, never demanded.
+    upcoming: Vec<InvoiceView>,
     total: String,
     /// The part of the total that is past due.
     overdue_total: String,
+    /// The part of the total not yet past due.
+    upcoming_total: String,
+    invoice: Option<CopyView>,
     first_due: String,
     overdue: bool,
     company: String,
@@ -176,10 +238,17 @@ impl Templates {
                 balance_minor: 100,
             }],
             total_minor: 100,
+            invoice_copy: Some(InvoiceCopy {
+                number: "INV-1".into(),
+                issued: NaiveDate::from_ymd_opt(2025, 12, 1).expect("date"),
+                due: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+                amount_minor: 100,
+            }),
         };
-        for tone in Tone::ALL {
-            t.render(tone, &sample, &PayInfo::default(), sample.invoices[0].due)
-                .with_context(|| format!("email templates for the {} tone", tone.key()))?;
+        let kinds = Tone::ALL.map(|t| t.key()).into_iter().chain(INVOICE_KINDS);
+        for kind in kinds {
+            t.render_kind(kind, &sample, &PayInfo::default(), sample.invoices[0].due)
+                .with_context(|| format!("email templates for {kind}"))?;
         }
         Ok(t)
     }
@@ -192,9 +261,27 @@ impl Templates {
         pay: &PayInfo,
         today: NaiveDate,
     ) -> Result<Rendered> {
+        self.render_kind(tone.key(), p, pay, today)
+    }
+
+    /// Renders the templates `<kind>.subject.j2`, `.txt.j2` and `.html.j2`: a tone, or one of
+    /// `INVOICE_KINDS`.
+    pub fn render_kind(
+        &self,
+        kind: &str,
+        p: &ReminderPayload,
+        pay: &PayInfo,
+        today: NaiveDate,
+    ) -> Result<Rendered> {
         let cur = Currency::parse(&p.currency)
             .map_err(|e| anyhow::anyhow!("currency {}: {e}", p.currency))?;
         let money = |minor| Money::new(minor, cur).format();
+        let status = |due: NaiveDate| match (today - due).num_days() {
+            1 => "1 day overdue".to_string(),
+            d if d > 1 => format!("{d} days overdue"),
+            0 => "due today".into(),
+            _ => "not yet due".into(),
+        };
         let invoices: Vec<InvoiceView> = p
             .invoices
             .iter()
@@ -205,16 +292,36 @@ impl Templates {
                     due: i.due.format("%-d %B %Y").to_string(),
                     amount: money(i.balance_minor),
                     days_overdue: days.max(0),
-                    status: match days {
-                        1 => "1 day overdue".into(),
-                        d if d > 1 => format!("{d} days overdue"),
-                        0 => "due today".into(),
-                        _ => "not yet due".into(),
-                    },
+                    status: status(i.due),
                 }
             })
             .collect();
+        let (overdue_invoices, upcoming) =
+            invoices.iter().cloned().partition(|i| i.days_overdue > 0);
+        let invoice = p.invoice_copy.as_ref().map(|c| CopyView {
+            number: c.number.clone(),
+            issued: c.issued.format("%-d %B %Y").to_string(),
+            due: c.due.format("%-d %B %Y").to_string(),
+            amount: money(c.amount_minor),
+            balance: money(
+                p.invoices
+                    .iter()
+                    .find(|i| i.number == c.number)
+                    .map_or(c.amount_minor, |i| i.balance_minor),
+            ),
+            status: status(c.due),
+        });
         let mut view = View {
+            overdue_invoices,
+            upcoming,
+            upcoming_total: money(
+                p.invoices
+                    .iter()
+                    .filter(|i| i.due >= today)
+                    .map(|i| i.balance_minor)
+                    .sum(),
+            ),
+            invoice,
             account: p.account.clone(),
             customer: p.customer.clone(),
             contact_name: p.contact_name.clone().filter(|n| !n.trim().is_empty()),
@@ -244,7 +351,7 @@ impl Templates {
             contact: pay.contact.clone(),
             subject: String::new(),
         };
-        let get = |kind: &str| self.env.get_template(&format!("{}.{kind}.j2", tone.key()));
+        let get = |part: &str| self.env.get_template(&format!("{kind}.{part}.j2"));
         let subject = get("subject")?.render(&view)?.trim().to_string();
         view.subject = subject.clone();
         Ok(Rendered {
@@ -282,6 +389,7 @@ mod tests {
                 },
             ],
             total_minor: 165_050,
+            invoice_copy: None,
         }
     }
 
@@ -306,35 +414,53 @@ mod tests {
                     "INV-1",
                     "EUR 1,250.00",
                     "EUR 400.50",
-                    "EUR 1,650.50",
                     "13 November 2026",
                     "https://pay.example/ACME-001",
                     "IBAN DE00 1234",
                     "Maria, ar@example.co",
-                    "Jo",
+                    "Dear Jo,",
+                    "Not yet due — for your information",
                 ] {
                     assert!(part.contains(needle), "{tone:?} lacks {needle}: {part}");
                 }
                 assert!(part.contains("(10 days overdue)"), "{part}");
                 assert!(part.contains("(not yet due)"), "{part}");
+                // The whole open balance is never what is asked for.
+                assert!(!part.contains("EUR 1,650.50"), "{tone:?}: {part}");
                 // Polite and factual: no threats.
                 for word in ["court", "lawyer", "legal action", "police"] {
                     assert!(!part.to_lowercase().contains(word), "{tone:?}: {word}");
                 }
             }
-            assert!(r.subject.contains("EUR 1,650.50"), "{}", r.subject);
-            // One invoice a line in the plain text, the total on its own.
-            for line in [
-                "  - Invoice INV-1: EUR 1,250.00, due 13 November 2026 (10 days overdue)",
-                "  - Invoice INV-2: EUR 400.50, due 26 November 2026 (not yet due)",
-                "  Total: EUR 1,650.50",
-            ] {
-                assert!(
-                    r.text.lines().any(|l| l == line),
-                    "{tone:?} lacks line {line:?}: {}",
-                    r.text
-                );
-            }
+            // The account reference is in the body, not only inside the payment link.
+            assert!(
+                r.text
+                    .contains("Your account reference with us: ACME-001 (please quote it"),
+                "{}",
+                r.text
+            );
+            assert!(html.contains("<strong>ACME-001</strong>"), "{html}");
+            assert!(
+                r.subject.contains("EUR 1,250.00") && !r.subject.contains("1,650.50"),
+                "{tone:?}: {}",
+                r.subject
+            );
+            // Overdue invoices first with their sum, then the ones not yet due, apart.
+            let lines: Vec<&str> = r.text.lines().collect();
+            let at = |l: &str| {
+                lines
+                    .iter()
+                    .position(|x| *x == l)
+                    .unwrap_or_else(|| panic!("{tone:?} lacks line {l:?}: {}", r.text))
+            };
+            let order = [
+                at("  - Invoice INV-1: EUR 1,250.00, due 13 November 2026 (10 days overdue)"),
+                at("  Overdue: EUR 1,250.00"),
+                at("Not yet due — for your information, nothing to pay for these yet:"),
+                at("  - Invoice INV-2: EUR 400.50, due 26 November 2026 (not yet due)"),
+                at("  Not yet due: EUR 400.50"),
+            ];
+            assert!(order.is_sorted(), "{tone:?}: {}", r.text);
             if tone != Tone::Friendly {
                 assert!(r.text.contains("EUR 1,250.00 remains"), "{}", r.text);
             }
@@ -342,6 +468,94 @@ mod tests {
             // HTML escapes the customer's name; plain text keeps it.
             assert!(r.html.contains("Acme &amp; Sons") || !r.html.contains("Acme"));
         }
+    }
+
+    #[test]
+    fn a_final_notice_demands_only_the_overdue_amount() {
+        let t = Templates::load(None).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let r = t
+            .render(Tone::Final, &payload("final"), &pay(), today)
+            .unwrap();
+        assert_eq!(
+            r.subject,
+            "Final notice before escalation: EUR 1,250.00 overdue for Acme & Sons"
+        );
+        let flat = r.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("Please pay the overdue EUR 1,250.00, or contact us"),
+            "{flat}"
+        );
+        assert!(!flat.contains("pay the balance"), "{flat}");
+    }
+
+    #[test]
+    fn before_the_due_date_the_amount_coming_due_is_named() {
+        let t = Templates::load(None).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 10).unwrap();
+        let mut p = payload("friendly");
+        p.contact_name = None;
+        let r = t.render(Tone::Friendly, &p, &pay(), today).unwrap();
+        assert_eq!(
+            r.subject,
+            "Upcoming payment: EUR 1,650.50 due 13 November 2026 for Acme & Sons"
+        );
+        assert!(r.text.starts_with("Hello Acme & Sons,"), "{}", r.text);
+        assert!(
+            r.text.contains("due soon, EUR 1,650.50 in all"),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text.lines().any(|l| l == "  Total: EUR 1,650.50"),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("Not yet due —"), "{}", r.text);
+        assert!(!r.text.contains("overdue"), "{}", r.text);
+        // A firm tone forced before anything is overdue demands nothing either.
+        let firm = t.render(Tone::Firm, &p, &pay(), today).unwrap();
+        assert_eq!(
+            firm.subject,
+            "Payment due soon: EUR 1,650.50 for Acme & Sons"
+        );
+        assert!(!firm.text.contains("overdue"), "{}", firm.text);
+    }
+
+    #[test]
+    fn a_copy_and_a_receipt_question_name_the_one_invoice() {
+        let t = Templates::load(None).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let mut p = payload("copy");
+        p.invoices.remove(0);
+        p.total_minor = 40_050;
+        p.invoice_copy = Some(InvoiceCopy {
+            number: "INV-2".into(),
+            issued: NaiveDate::from_ymd_opt(2026, 10, 27).unwrap(),
+            due: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            amount_minor: 50_000,
+        });
+        let r = t.render_kind("copy", &p, &pay(), today).unwrap();
+        assert_eq!(r.subject, "Copy of invoice INV-2 for Acme & Sons");
+        for needle in [
+            "Dear Jo,",
+            "Issued: 27 October 2026",
+            "Due: 26 November 2026 (not yet due)",
+            "Amount: EUR 500.00",
+            "Still open: EUR 400.50",
+            "ACME-001",
+        ] {
+            assert!(r.text.contains(needle), "lacks {needle}: {}", r.text);
+        }
+        assert!(r.html.contains("INV-2") && r.html.contains("EUR 500.00"));
+        let q = t.render_kind("confirm_receipt", &p, &pay(), today).unwrap();
+        assert_eq!(q.subject, "Did you receive invoice INV-2 from Example Co?");
+        assert!(
+            q.text
+                .contains("On 27 October 2026 we sent you invoice INV-2 for EUR 500.00"),
+            "{}",
+            q.text
+        );
     }
 
     #[test]

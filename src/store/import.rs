@@ -52,7 +52,7 @@ pub async fn customers(
 ) -> Result<Result<ImportCount, Vec<RowError>>, sqlx::Error> {
     sqlx::query(
         "CREATE TEMP TABLE stage_customers (line int8, code text, name text, email text, phone text, currency text,
-           time_zone text, owner text, dnc bool) ON COMMIT DROP",
+           time_zone text, owner text, dnc bool, contact_name text) ON COMMIT DROP",
     )
     .execute(&mut *conn)
     .await?;
@@ -71,7 +71,9 @@ pub async fn customers(
             body.push(',');
             field(&mut body, v);
         }
-        body.push_str(if r.do_not_contact { ",t\n" } else { ",f\n" });
+        body.push_str(if r.do_not_contact { ",t," } else { ",f," });
+        field(&mut body, r.contact_name.as_deref());
+        body.push('\n');
     }
     copy_rows(conn, "COPY stage_customers FROM STDIN (FORMAT csv)", body).await?;
     let inserted = sqlx::query(
@@ -96,17 +98,19 @@ pub async fn customers(
     }
     sqlx::query(
         "INSERT INTO contacts (account_id, name, email, phone, is_primary)
-         SELECT a.id, s.name, s.email, s.phone, true FROM stage_customers s JOIN accounts a ON a.code = s.code
+         SELECT a.id, s.contact_name, s.email, s.phone, true FROM stage_customers s JOIN accounts a ON a.code = s.code
           WHERE (s.email IS NOT NULL OR s.phone IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.account_id = a.id AND c.is_primary
-                              AND c.email IS NOT DISTINCT FROM s.email AND c.phone IS NOT DISTINCT FROM s.phone)",
+                              AND c.email IS NOT DISTINCT FROM s.email AND c.phone IS NOT DISTINCT FROM s.phone
+                              AND c.name IS NOT DISTINCT FROM s.contact_name)",
     )
     .execute(&mut *conn)
     .await?;
     sqlx::query(
         "UPDATE contacts c SET is_primary = false FROM stage_customers s JOIN accounts a ON a.code = s.code
           WHERE c.account_id = a.id AND c.is_primary
-            AND (c.email IS DISTINCT FROM s.email OR c.phone IS DISTINCT FROM s.phone)",
+            AND (c.email IS DISTINCT FROM s.email OR c.phone IS DISTINCT FROM s.phone
+                 OR c.name IS DISTINCT FROM s.contact_name)",
     )
     .execute(&mut *conn)
     .await?;

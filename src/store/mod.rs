@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod approvals;
 pub mod collections;
+pub mod confirm_receipt;
 pub mod copies;
 pub mod copy_binary;
 pub mod import;

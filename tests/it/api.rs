@@ -881,3 +881,30 @@ async fn a_reminder_queued_before_an_api_payment_is_not_sent() {
         Some("not sent: paid since queued")
     );
 }
+
+#[tokio::test]
+async fn api_customers_name_the_contact_person_reminders_greet() {
+    let api = Api::start().await;
+    let mut rows = customers();
+    rows[0]["contact_name"] = json!("Jane Smith");
+    assert_eq!(api.post("/api/v1/customers", &rows).await.0, 200);
+    let (_, card) = api.get("/api/v1/accounts/ACME-001").await;
+    assert_eq!(card["contact"]["name"], "Jane Smith", "{card}");
+    // Absent, the contact has no name (not the customer's): reminders greet the customer.
+    let (_, card) = api.get("/api/v1/accounts/EURO-001").await;
+    assert_eq!(card["contact"]["name"], Value::Null, "{card}");
+    // A new contact person replaces the old one; the same rows again change nothing.
+    rows[0]["contact_name"] = json!("Omar Haddad");
+    assert_eq!(api.post("/api/v1/customers", &rows).await.0, 200);
+    assert_eq!(api.post("/api/v1/customers", &rows).await.0, 200);
+    let (_, card) = api.get("/api/v1/accounts/ACME-001").await;
+    assert_eq!(card["contact"]["name"], "Omar Haddad", "{card}");
+    let primaries: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM contacts c JOIN accounts a ON a.id = c.account_id
+          WHERE a.code = 'ACME-001' AND c.is_primary",
+    )
+    .fetch_one(&api.app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(primaries, 1);
+}

@@ -267,7 +267,15 @@ fn slack_press(
 
 #[tokio::test]
 async fn on_slack_the_ping_shows_what_is_still_needed_until_finance_approves() {
-    let bot = crate::slack_support::bot_with(|s| s.policy = tiered_policy()).await;
+    let bot = crate::slack_support::bot_with(
+        |mut app| {
+            app.settings.policy = tiered_policy();
+            app
+        },
+        CUSTOMERS,
+        INVOICES,
+    )
+    .await;
     {
         let mut conn = bot.app.store.pool.acquire().await.unwrap();
         dunbot::store::people::grant(&mut conn, "slack", "UFIN", Role::Finance, None, "t")

@@ -92,7 +92,7 @@ async fn a_reminder_arrives_with_recipient_subject_amounts_and_message_id() {
     assert!(m.header("To").contains("ap@acme.example"));
     assert_eq!(
         m.header("Subject"),
-        "Payment overdue: USD 1,650.00 outstanding for Acme Corp"
+        "Payment overdue: USD 1,650.00 for Acme Corp"
     );
     let from = "ar@example.co".parse().unwrap();
     assert_eq!(m.header("Message-ID"), message_id("reminder:rem-1", &from));
@@ -394,9 +394,10 @@ async fn a_partial_payment_since_queueing_sends_today_s_figures() {
     let msgs = server.messages();
     assert_eq!(msgs.len(), 1);
     let m = Received::parse(&msgs[0]);
+    // Only INV-1001 is overdue on the 23rd: the subject asks for what is left of it.
     assert_eq!(
         m.header("Subject"),
-        "Payment overdue: USD 1,400.00 outstanding for Acme Corp"
+        "Payment overdue: USD 1,000.00 for Acme Corp"
     );
     for needle in ["INV-1001", "USD 1,000.00", "INV-1002", "USD 400.00"] {
         assert!(m.text.contains(needle), "body lacks {needle}: {}", m.text);

@@ -9,6 +9,7 @@ mod approvals;
 mod autoplan;
 mod burst;
 mod commands;
+mod confirm_receipt;
 mod core_rules;
 mod discord_deliver;
 mod discord_e2e;

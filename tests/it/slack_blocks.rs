@@ -82,6 +82,10 @@ fn digest_of(n: usize) -> Digest {
         late: n > 1000,
         undelivered: 0,
         freshness: None,
+        confirm: Listed {
+            items: vec![],
+            more: 0,
+        },
         totals: vec![
             CurrencyTotals {
                 currency: Currency::parse("USD").unwrap(),

@@ -33,19 +33,20 @@ pub fn slack_config(fake: &FakeSlack) -> SlackConfig {
 
 /// Managers are pinged in CMGR; the agency in its Slack Connect channel CAGENCY.
 pub async fn bot() -> Bot {
-    bot_with(|_| {}).await
+    bot_with(|app| app, CUSTOMERS, INVOICES).await
 }
 
-/// `bot()` with its settings adjusted first (a policy, a threshold).
-pub async fn bot_with(adjust: impl FnOnce(&mut dunbot::config::Settings)) -> Bot {
+/// `bot`, with the app changed by `adjust` (settings, clock) and its own ledger.
+pub async fn bot_with(adjust: impl FnOnce(App) -> App, customers: &str, invoices: &str) -> Bot {
     let db = TestDb::new().await;
-    let mut s = dunbot::config::Settings {
-        managers_channel: "slack:CMGR".into(),
-        ..settings()
-    };
-    adjust(&mut s);
-    let app = App::new(s, db.store.clone());
-    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let app = adjust(App::new(
+        dunbot::config::Settings {
+            managers_channel: "slack:CMGR".into(),
+            ..settings()
+        },
+        db.store.clone(),
+    ));
+    seed(&app, customers, invoices, None).await;
     dunbot::app::admin::add_agency(
         &app,
         "Northwind Recovery",

@@ -50,6 +50,7 @@ pub fn fields(kind: ImportKind) -> Vec<&'static str> {
         ImportKind::Customers => {
             let mut f = CUSTOMER_COLUMNS.to_vec();
             f.push("do_not_contact");
+            f.push("contact_name");
             f
         }
         ImportKind::Invoices => INVOICE_COLUMNS.to_vec(),

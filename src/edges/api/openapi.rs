@@ -42,6 +42,10 @@ fn property(kind: ImportKind, field: &str) -> Value {
             "IANA time zone: reminders reach the customer in working hours there.",
         ),
         "owner" => text("maria", "The collector who owns the account."),
+        "contact_name" => text(
+            "Jane Smith",
+            "The person reminders greet (\"Dear Jane Smith,\"); absent: the customer's name.",
+        ),
         "do_not_contact" => json!({"type": ["boolean", "string", "null"], "example": false,
                                     "description": "true/false, or yes/no as in the CSV file."}),
         "invoice" => text("INV-1001", "The invoice number: unique across the ledger."),

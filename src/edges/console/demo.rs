@@ -10,6 +10,16 @@ use chrono::{Days, NaiveDate};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+/// People greeted by name in the sample customers' reminders.
+const CONTACTS: &[&str] = &[
+    "Jane Smith",
+    "Omar Haddad",
+    "Mei Chen",
+    "Lukas Weber",
+    "Ana Souza",
+    "Priya Nair",
+];
+
 const FIRST: &[&str] = &[
     "Acme",
     "Globex",
@@ -106,6 +116,8 @@ pub async fn seed(app: &App, today: NaiveDate, customers: usize, seed: u64) -> R
             time_zone: tz.into(),
             owner: Some(OWNERS[n % OWNERS.len()].into()),
             do_not_contact: rng.random_ratio(1, 40),
+            // Half the sample customers name the person reminders greet.
+            contact_name: (n % 2 == 0).then(|| CONTACTS[n % CONTACTS.len()].to_string()),
         });
         let late_payer = rng.random_ratio(1, 4);
         for k in 0..rng.random_range(4..14) {
