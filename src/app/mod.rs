@@ -7,9 +7,12 @@ pub mod api;
 mod args;
 pub mod automatic;
 pub mod autoplan;
+pub mod calls;
+mod case_file;
 mod context;
 mod disputes;
 mod flags;
+mod history;
 mod hold;
 mod invocation;
 pub mod invoice_changes;
@@ -389,6 +392,9 @@ async fn dispatch(
         "hold" => hold::hold(ctx, tx, p).await,
         "unhold" => hold::unhold(ctx, tx, p).await,
         "preview" => hold::preview(ctx, tx, p).await,
+        "call" => calls::call(ctx, tx, p).await,
+        "note" => calls::note(ctx, tx, p).await,
+        "history" => history::history(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -398,7 +404,8 @@ async fn dispatch(
 /// Every declared command has a handler (checked by a test against `commands/`).
 pub const HANDLED: &[&str] = &[
     "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
-    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
+    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview", "call", "note",
+    "history",
 ];
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub struct OptionSpec {
     pub rest: bool,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// Values a form offers as a pick list (a select on Slack) for a free-text option whose
+    /// command reads natural forms too (`call`'s outcome); typing stays free.
+    #[serde(default)]
+    pub suggest: Vec<String>,
     pub help: String,
 }
 

@@ -2,6 +2,7 @@
 //! as-of date as an argument so any day can be recomputed (and caught up) afresh.
 pub mod aging;
 pub mod calendar;
+pub mod call;
 pub mod cron;
 pub mod dates;
 pub mod invoice_change;
@@ -14,3 +15,4 @@ pub mod roles;
 pub mod send_window;
 pub mod settlement;
 pub mod spent;
+pub mod timeline;

@@ -1,6 +1,7 @@
 //! The only place with SQL. Functions take a connection (`&mut PgConnection`), so the app can
 //! run several of them in one transaction together with the action row that records them.
 pub mod actions;
+pub mod calls;
 pub mod collections;
 pub mod copies;
 pub mod copy_binary;
@@ -15,6 +16,7 @@ pub mod send_time;
 pub mod slack;
 pub mod snapshot;
 pub mod stripe;
+pub mod timeline;
 pub mod tokens;
 
 use anyhow::{Context, Result, bail};

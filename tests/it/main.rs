@@ -7,6 +7,8 @@ mod actions_log;
 mod api;
 mod autoplan;
 mod burst;
+mod calls;
+mod calls_platforms;
 mod commands;
 mod core_rules;
 mod discord_deliver;
