@@ -155,8 +155,9 @@ pub fn parse_call(text: &str, today: NaiveDate) -> Result<Call, String> {
                     .into(),
             );
         };
-        let date = parse_date(day, today)
-            .map_err(|e| format!("The call-back day: {e}, e.g. `call back fri`."))?;
+        let date = parse_date(day, today).map_err(|e| {
+            format!("A call back needs the day to call right after it: {e}, e.g. `call back fri`.")
+        })?;
         if date < today {
             return Err(format!(
                 "{date} is in the past; a call back is for today or later, e.g. tomorrow, fri or {}.",
@@ -259,7 +260,10 @@ mod tests {
         let e = parse_call("callback 2026-11-20", today()).unwrap_err();
         assert!(e.contains("in the past"), "{e}");
         let e = parse_call("call back someday", today()).unwrap_err();
-        assert!(e.contains("someday") && e.contains("2026-12-05"), "{e}");
+        assert!(
+            e.contains("needs the day") && e.contains("someday") && e.contains("2026-12-05"),
+            "{e}"
+        );
     }
 
     #[test]

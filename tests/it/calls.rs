@@ -304,7 +304,7 @@ async fn history_is_one_timeline_newest_first_paged() {
         "{text}"
     );
     assert!(
-        !text.contains("note number 0\n") && !text.contains("voicemail"),
+        text.contains("note number 0") && !text.contains("voicemail"),
         "{text}"
     );
     assert!(
