@@ -19,9 +19,9 @@ pub const PAGE: usize = 20;
 /// Characters of one entry's line: a long note is cut (`ar history --all` and the note's
 /// own reply keep it whole in the log).
 const LINE_MAX: usize = 600;
-/// Entries to a text block: well under Slack's 3,000 characters a section and Discord's
-/// embed description when lines run long.
-const PER_BLOCK: usize = 4;
+/// Characters of one text block: under Slack's 3,000 a section and Discord's 2,000 of
+/// content, so no edge has to cut an entry in two.
+const BLOCK_CHARS: usize = 1800;
 
 pub async fn history(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {
     let acc = args::account(ctx, tx, p.get("account").unwrap_or_default(), false).await?;
@@ -80,10 +80,8 @@ pub async fn history(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         });
     } else {
         blocks.push(Block::Context { text: shown });
-        for chunk in lines.chunks(PER_BLOCK) {
-            blocks.push(Block::Text {
-                text: chunk.join("\n"),
-            });
+        for text in pack(&lines, BLOCK_CHARS) {
+            blocks.push(Block::Text { text });
         }
     }
     if !all && page < last_page {
@@ -124,4 +122,40 @@ fn clip(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max - 1).collect();
     out.push('…');
     out
+}
+
+/// Lines joined into texts of at most `max` characters each (a line is never split; each is
+/// shorter than `max`).
+fn pack(lines: &[String], max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for l in lines {
+        let len = cur.chars().count();
+        if len > 0 && len + 1 + l.chars().count() > max {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push('\n');
+        }
+        cur.push_str(l);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack;
+
+    #[test]
+    fn lines_are_packed_into_texts_under_the_limit_without_splitting_one() {
+        let lines: Vec<String> = (0..10).map(|i| format!("{i}").repeat(30)).collect();
+        let packed = pack(&lines, 100);
+        assert_eq!(packed.len(), 4);
+        assert!(packed.iter().all(|p| p.chars().count() <= 100));
+        assert_eq!(packed.join("\n"), lines.join("\n"));
+        assert!(pack(&[], 100).is_empty());
+    }
 }
