@@ -63,11 +63,14 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         );
     }
     let referral_id = collections::insert_referral(tx, acc.id, agency.id, ctx.who()).await?;
+    // What the agency needs to take over, as the invoices stood before the hand-over.
+    let case = super::case_file::build(ctx, tx, &acc, &unpaid).await?;
     let moved = ledger::hand_invoices_to_agency(tx, acc.id).await?;
     let amount = Money::new(balance, args::currency_of(&acc)?);
     let event = json!({
         "event": "referral", "referral_id": referral_id, "account": acc.code, "customer": acc.name,
         "balance_minor": balance, "currency": amount.currency, "referred_by": ctx.who(), "at": ctx.now,
+        "case_file": case.json.clone(),
     });
     let text = format!(
         "{} ({}) referred to {} by {}: {}, {amount}.{}",
@@ -87,7 +90,7 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
         &agency,
         &format!("referral:{referral_id}"),
         event,
-        Message::channel(text.clone()),
+        case.message(text.clone()),
     )
     .await?;
     Ok(

@@ -8,10 +8,13 @@ mod approval;
 mod args;
 pub mod automatic;
 pub mod autoplan;
+pub mod calls;
+mod case_file;
 pub mod confirm_receipt;
 mod context;
 mod disputes;
 mod flags;
+mod history;
 mod hold;
 mod invocation;
 pub mod invoice_changes;
@@ -396,6 +399,9 @@ async fn dispatch(
         "plan" => plans::run(ctx, tx, p).await,
         "plan-decide" => plans::decide(ctx, tx, p).await,
         "confirm" => confirm_receipt::run(ctx, tx, p).await,
+        "call" => calls::call(ctx, tx, p).await,
+        "note" => calls::note(ctx, tx, p).await,
+        "history" => history::history(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -424,6 +430,9 @@ pub const HANDLED: &[&str] = &[
     "plan",
     "plan-decide",
     "confirm",
+    "call",
+    "note",
+    "history",
 ];
 
 #[cfg(test)]

@@ -217,6 +217,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             ),
         });
     }
+    blocks.extend(super::calls::card_blocks(tx, acc, ctx.today, s.time_zone).await?);
     if !c.recent.is_empty() {
         let l: Vec<String> = c
             .recent

@@ -34,6 +34,10 @@ pub struct OptionSpec {
     /// shows the plan; the Re-plan button's form needs the total, count, cadence and date).
     #[serde(default)]
     pub form: bool,
+    /// Values a form offers as a pick list (a select on Slack) for a free-text option whose
+    /// command reads natural forms too (`call`'s outcome); typing stays free.
+    #[serde(default)]
+    pub suggest: Vec<String>,
     pub help: String,
 }
 

@@ -142,6 +142,8 @@ pub struct Digest {
     pub escalations: Listed<Escalation>,
     pub offers: Vec<OfferLine>,
     pub flags: Vec<FlagLine>,
+    /// Call-backs agreed for this day.
+    pub callbacks: Vec<crate::store::calls::Callback>,
     /// Outbox messages given up on (dead).
     pub undelivered: i64,
     /// How fresh the ledger is; `None` when nothing was ever synced or imported.
@@ -385,6 +387,7 @@ pub fn build(
         escalations: Listed::top(escalations, n),
         offers: snap.offers.clone(),
         flags: snap.flags.clone(),
+        callbacks: snap.callbacks.clone(),
         undelivered: snap.undelivered,
         freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
         confirm: super::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, n),
@@ -466,6 +469,7 @@ mod tests {
             promises,
             offers: vec![],
             flags: vec![],
+            callbacks: vec![],
             undelivered: 0,
             ledger_as_of: None,
             unconfirmed: vec![],

@@ -1,6 +1,7 @@
 //! The daily digest: built for an as-of date from a snapshot of the ledger, platform-neutral.
 mod assess;
 mod build;
+mod callbacks;
 pub mod confirm_receipt;
 mod plans;
 mod render;
@@ -10,6 +11,7 @@ pub use build::{
     AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Freshness, LineActions, Listed,
     PromiseLine, build, freshness, line_actions,
 };
+pub use callbacks::log_call_button;
 pub use plans::{PlanLine, broken_plan_buttons};
 pub use render::{account_buttons, buttons_for, decision_buttons, render};
 
@@ -25,6 +27,8 @@ pub struct Snapshot {
     pub promises: Vec<snapshot::PromiseFacts>,
     pub offers: Vec<snapshot::OfferLine>,
     pub flags: Vec<snapshot::FlagLine>,
+    /// Call-backs agreed for the digest's day.
+    pub callbacks: Vec<crate::store::calls::Callback>,
     /// Outbox messages given up on (dead).
     pub undelivered: i64,
     /// When the ledger last heard from outside (a finished sync or a payments import).
@@ -47,6 +51,7 @@ pub async fn load(
         promises: snapshot::promises(conn, as_of - chrono::Days::new(30), None).await?,
         offers: snapshot::proposed_offers(conn).await?,
         flags: snapshot::open_flags(conn).await?,
+        callbacks: crate::store::calls::callbacks_due(conn, as_of).await?,
         undelivered: crate::store::outbox::dead_count(conn).await?,
         ledger_as_of: crate::store::stripe::ledger_freshness(conn).await?,
         unconfirmed: confirm_receipt::load(conn, settings, as_of).await?,

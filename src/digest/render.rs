@@ -277,6 +277,14 @@ pub fn render(d: &Digest) -> Message {
             });
         }
     }
+    if !d.callbacks.is_empty() {
+        blocks.extend(super::callbacks::section(&d.callbacks));
+        summary.push(count_of(
+            d.callbacks.len(),
+            "call-back due",
+            "call-backs due",
+        ));
+    }
     for g in &d.overdue {
         blocks.push(Block::Divider);
         blocks.push(Block::Text {

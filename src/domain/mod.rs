@@ -3,6 +3,7 @@
 pub mod aging;
 pub mod approval;
 pub mod calendar;
+pub mod call;
 pub mod confirm_receipt;
 pub mod cron;
 pub mod dates;
@@ -17,3 +18,4 @@ pub mod roles;
 pub mod send_window;
 pub mod settlement;
 pub mod spent;
+pub mod timeline;

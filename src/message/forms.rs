@@ -33,6 +33,7 @@ fn form_for(command: &str) -> Option<Form> {
             .into(),
             required: o.required || o.form,
             placeholder: o.help.clone(),
+            choices: o.suggest.clone(),
         })
         .collect();
     if fields.iter().any(|f| f.required) {

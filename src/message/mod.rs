@@ -33,6 +33,9 @@ pub struct FormField {
     pub kind: String,
     pub required: bool,
     pub placeholder: String,
+    /// Values to pick from, where the platform's forms have a select (else typed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
 }
 
 /// A button whose command still lacks options opens a form for them first.

@@ -2,6 +2,7 @@
 //! run several of them in one transaction together with the action row that records them.
 pub mod actions;
 pub mod approvals;
+pub mod calls;
 pub mod collections;
 pub mod confirm_receipt;
 pub mod copies;
@@ -18,6 +19,7 @@ pub mod send_time;
 pub mod slack;
 pub mod snapshot;
 pub mod stripe;
+pub mod timeline;
 pub mod tokens;
 
 use anyhow::{Context, Result, bail};

@@ -8,6 +8,8 @@ mod api;
 mod approvals;
 mod autoplan;
 mod burst;
+mod calls;
+mod calls_platforms;
 mod commands;
 mod confirm_receipt;
 mod core_rules;

@@ -81,6 +81,7 @@ fn digest_of(n: usize) -> Digest {
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
         late: n > 1000,
         undelivered: 0,
+        callbacks: vec![],
         freshness: None,
         confirm: Listed {
             items: vec![],

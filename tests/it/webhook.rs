@@ -205,3 +205,98 @@ async fn after_n_failures_the_ping_is_dead_and_the_digest_says_so() {
         out.reply.text
     );
 }
+
+/// A referral hands the agency its case file: contacts, open invoices and the timeline of
+/// reminders, calls, notes, promises and disputes — signed in the webhook, readable in its
+/// channel — and nothing of any other account.
+#[tokio::test]
+async fn a_referral_carries_the_case_file_in_the_webhook_and_the_agency_channel() {
+    let (recv, url) = receiver().await;
+    let (app, _db) = app().await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    dunbot::app::admin::add_agency(
+        &app,
+        "Northwind Recovery",
+        Some(&url),
+        Some(SECRET),
+        Some("console:northwind"),
+    )
+    .await
+    .unwrap();
+    let tom = person("tom", Role::Collector);
+    let boss = person("priya", Role::Manager);
+    for (who, id, text) in [
+        (&tom, "cf1", "remind BOLT-001 firm"),
+        (&tom, "cf2", "call BOLT-001 no answer tried the main line"),
+        (
+            &tom,
+            "cf3",
+            "note BOLT-001 dispatcher says AP moved to Denver",
+        ),
+        (&tom, "cf4", "call BOLT-001 promised"),
+        (&tom, "cf5", "promise BOLT-001 1000 fri half now"),
+        (&tom, "cf6", "dispute INV-2001 freight damaged"),
+        (&tom, "cf7", "call ACME-001 reached secret ACME matter"),
+        (&tom, "cf8", "note ACME-001 ACME private note"),
+        (&boss, "cf9", "refer BOLT-001 northwind recovery"),
+    ] {
+        let out = run_as(&app, who, id, text, today()).await;
+        assert!(!out.refused, "{text}: {}", out.reply.text);
+    }
+    let ds = workers(&app, 5);
+    assert_eq!(drain_once(&app.store, &ds, 10).await.unwrap(), 1);
+    let (headers, body) = recv.got.lock().unwrap()[0].clone();
+    assert!(verify(SECRET, &headers, &body), "signature verifies");
+    let event: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["event"], "referral");
+    let cf = &event["case_file"];
+    assert_eq!(cf["contacts"][0]["email"], "billing@bolt.example", "{cf}");
+    assert_eq!(cf["contacts"][0]["primary"], true);
+    let inv = &cf["open_invoices"][0];
+    assert_eq!(inv["invoice"], "INV-2001");
+    assert_eq!(inv["balance_minor"], 500_000);
+    assert_eq!(inv["currency"], "USD");
+    assert_eq!(inv["status"], "disputed");
+    assert_eq!(inv["days_overdue"], 45);
+    let kinds: Vec<&str> = cf["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for k in ["reminder", "call", "note", "promise", "dispute"] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    assert_eq!(kinds.iter().filter(|k| **k == "call").count(), 2);
+    let texts = cf["timeline"].to_string();
+    assert!(
+        texts.contains("Note by tom: dispatcher says AP moved to Denver"),
+        "{texts}"
+    );
+    assert!(
+        texts.contains("Dispute on INV-2001 by tom: freight damaged"),
+        "{texts}"
+    );
+    assert!(
+        !body.contains("ACME"),
+        "another account's facts leaked: {body}"
+    );
+    // The agency's channel gets the same, readable.
+    let chat: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE kind = 'chat' AND dedupe_key LIKE 'referral:%:chat'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(chat["channel"], "console:northwind");
+    let msg: dunbot::message::Message = serde_json::from_value(chat["message"].clone()).unwrap();
+    let text = dunbot::edges::console::render::render(&msg);
+    assert!(text.contains("Case file — BOLT-001"), "{text}");
+    assert!(text.contains("billing@bolt.example"), "{text}");
+    assert!(text.contains("INV-2001 due 2026-10-09"), "{text}");
+    assert!(
+        text.contains("Call by tom: no answer — tried the main line"),
+        "{text}"
+    );
+    assert!(!text.contains("ACME"), "{text}");
+}

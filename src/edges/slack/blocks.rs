@@ -331,6 +331,14 @@ pub fn modal(form: &Form, metadata: &str) -> Value {
         .map(|f| {
             let element = match f.kind.as_str() {
                 "date" => json!({"type": "datepicker", "action_id": f.name}),
+                _ if !f.choices.is_empty() => json!({
+                    "type": "static_select",
+                    "action_id": f.name,
+                    "placeholder": plain(&clip(&f.label, 150)),
+                    "options": f.choices.iter().take(100).map(|c| json!({
+                        "text": plain(&clip(c, 75)), "value": clip(c, 150),
+                    })).collect::<Vec<_>>(),
+                }),
                 _ => json!({
                     "type": "plain_text_input",
                     "action_id": f.name,
