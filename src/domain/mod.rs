@@ -13,4 +13,5 @@ pub mod reminder;
 pub mod roles;
 pub mod send_window;
 pub mod settlement;
+pub mod sms;
 pub mod spent;
