@@ -13,6 +13,7 @@ pub mod people;
 pub mod schedule;
 pub mod send_time;
 pub mod slack;
+pub mod sms;
 pub mod snapshot;
 pub mod stripe;
 pub mod tokens;

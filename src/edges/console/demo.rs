@@ -106,6 +106,7 @@ pub async fn seed(app: &App, today: NaiveDate, customers: usize, seed: u64) -> R
             time_zone: tz.into(),
             owner: Some(OWNERS[n % OWNERS.len()].into()),
             do_not_contact: rng.random_ratio(1, 40),
+            sms_consent: None,
         });
         let late_payer = rng.random_ratio(1, 4);
         for k in 0..rng.random_range(4..14) {
