@@ -36,6 +36,8 @@ pub struct Settings {
     pub send_window: SendWindow,
     /// This replica can send email (`SMTP_URL` is set): replies say when a reminder leaves.
     pub mail_configured: bool,
+    /// This replica can send texts (`TWILIO_ACCOUNT_SID` is set): replies say when a text leaves.
+    pub sms_configured: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             http_addr: "0.0.0.0:3000".into(),
             send_window: SendWindow::default(),
             mail_configured: false,
+            sms_configured: false,
         }
     }
 }
@@ -153,6 +156,7 @@ impl Settings {
                 }
             },
             mail_configured: var("SMTP_URL").is_some(),
+            sms_configured: var("TWILIO_ACCOUNT_SID").is_some(),
         })
     }
 
