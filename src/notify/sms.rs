@@ -519,7 +519,7 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let p = payload(
             &"LONGACCOUNTCODE-".repeat(4),
-            999_999_999_999_99,
+            99_999_999_999_999,
             "USD",
             due,
         );

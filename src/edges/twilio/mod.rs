@@ -57,14 +57,14 @@ pub fn router(app: Arc<App>, auth_token: &str, public_url: &str) -> Router {
         })
 }
 
-/// The form's parameters, every one kept (the signature covers them all), after checking the
-/// signature; `Err` is the response for a request Twilio did not sign.
+/// The form's parameters, every one kept (the signature covers them all), once the signature
+/// checks out; `None` for a request Twilio did not sign.
 fn verified(
     h: &Hook,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Vec<(String, String)>, Response> {
+) -> Option<Vec<(String, String)>> {
     let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -81,13 +81,17 @@ fn verified(
             url,
             "Twilio webhook refused: bad or missing X-Twilio-Signature"
         );
-        return Err((
-            StatusCode::FORBIDDEN,
-            "refused: X-Twilio-Signature does not match (is DUNBOT_PUBLIC_URL the URL Twilio calls?)",
-        )
-            .into_response());
+        return None;
     }
-    Ok(params)
+    Some(params)
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "refused: X-Twilio-Signature does not match (is DUNBOT_PUBLIC_URL the URL Twilio calls?)",
+    )
+        .into_response()
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -123,9 +127,8 @@ async fn inbound(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match verified(&h, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Some(params) = verified(&h, &uri, &headers, &body) else {
+        return forbidden();
     };
     let (Some(from), Some(sid)) = (
         param(&params, "From"),
@@ -149,9 +152,8 @@ async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match verified(&h, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Some(params) = verified(&h, &uri, &headers, &body) else {
+        return forbidden();
     };
     let (Some(sid), Some(st)) = (
         param(&params, "MessageSid").or_else(|| param(&params, "SmsSid")),
