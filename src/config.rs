@@ -42,6 +42,8 @@ pub struct Settings {
     pub plan_approval_over: Option<u32>,
     /// Confirm receipt (stage 2): threshold, days after issue, email or digest task.
     pub confirm: ConfirmSettings,
+    /// This replica can send texts (`TWILIO_ACCOUNT_SID` is set): replies say when a text leaves.
+    pub sms_configured: bool,
 }
 
 impl Default for Settings {
@@ -66,6 +68,7 @@ impl Default for Settings {
             mail_configured: false,
             plan_approval_over: None,
             confirm: ConfirmSettings::default(),
+            sms_configured: false,
         }
     }
 }
@@ -176,6 +179,7 @@ impl Settings {
                 var("DUNBOT_CONFIRM_EMAIL").as_deref(),
             )
             .map_err(|e| anyhow::anyhow!(e))?,
+            sms_configured: var("TWILIO_ACCOUNT_SID").is_some(),
         })
     }
 

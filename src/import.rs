@@ -38,6 +38,9 @@ pub struct CustomerRow {
     pub do_not_contact: bool,
     /// The person reminders greet ("Dear Jane Smith,"); optional column `contact_name`.
     pub contact_name: Option<String>,
+    /// Consent to reminder texts at `phone` (optional column `sms_consent`); `None`: not said,
+    /// so what is recorded stays.
+    pub sms_consent: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -412,18 +415,54 @@ fn customer_row(line: u64, f: &dyn Fields) -> Result<CustomerRow, Bad> {
             ));
         }
     };
+    let phone = owned(f, "phone");
+    let sms_consent = sms_consent(f, phone.as_deref())?;
     Ok(CustomerRow {
         line,
         account: code(f, "account")?,
         name: need(f, "name")?.to_string(),
         email,
-        phone: owned(f, "phone"),
+        phone,
         currency: currency(f)?,
         time_zone: tz,
         owner: owned(f, "owner"),
         do_not_contact: dnc,
         contact_name: owned(f, "contact_name"),
+        sms_consent,
     })
+}
+
+/// The optional `sms_consent` column, and the phone it needs: a phone, when given, must be in
+/// E.164 form (`+15558675310`), since texts go to it; consent needs a phone.
+fn sms_consent(f: &dyn Fields, phone: Option<&str>) -> Result<Option<bool>, Bad> {
+    if let Some(p) = phone {
+        crate::domain::sms::e164(p).map_err(|e| ("phone", format!("phone {e}")))?;
+    }
+    let consent = match f
+        .get("sms_consent")
+        .map(|s| s.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("") => None,
+        Some("false" | "no" | "0" | "n") => Some(false),
+        Some("true" | "yes" | "1" | "y") => Some(true),
+        Some(other) => {
+            return Err((
+                "sms_consent",
+                format!(
+                    "sms_consent {} must be yes or no (or true/false, 1/0)",
+                    quoted(other)
+                ),
+            ));
+        }
+    };
+    if consent == Some(true) && phone.is_none() {
+        return Err((
+            "sms_consent",
+            "sms_consent is yes but the phone is empty: consent to texts needs the number, e.g. +15558675310".into(),
+        ));
+    }
+    Ok(consent)
 }
 
 fn unique_customers(
@@ -753,5 +792,51 @@ mod tests {
         .unwrap_err();
         assert_eq!(errs[0].field.as_deref(), Some("reference"));
         assert_eq!(errs[0].reason, "reference is empty");
+    }
+
+    #[test]
+    fn phones_must_be_e164_and_consent_needs_one() {
+        let csv = "account,name,email,phone,currency,timezone,owner,sms_consent\n\
+                   A,Acme,,+1 (555) 867-5310,USD,UTC,,yes\n\
+                   B,Bolt,,555-0100,USD,UTC,,\n\
+                   C,Cole,,,USD,UTC,,1\n\
+                   D,Dale,,+442079460958,USD,UTC,,perhaps\n\
+                   E,Eve,,,USD,UTC,,no\n";
+        let errs = customers(csv.as_bytes()).unwrap_err();
+        let at: Vec<(u64, Option<&str>)> =
+            errs.iter().map(|e| (e.line, e.field.as_deref())).collect();
+        assert_eq!(
+            at,
+            vec![
+                (3, Some("phone")),
+                (4, Some("sms_consent")),
+                (5, Some("sms_consent"))
+            ],
+            "{errs:?}"
+        );
+        assert!(
+            errs[0].reason.contains("\"555-0100\" has no country code"),
+            "{errs:?}"
+        );
+        let ok = customers(
+            "account,name,email,phone,currency,timezone,owner,sms_consent\nA,Acme,,+1 (555) 867-5310,USD,UTC,,TRUE\nE,Eve,,,USD,UTC,,no\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok[0].sms_consent, ok[1].sms_consent),
+            (Some(true), Some(false))
+        );
+        // The API's JSON rows meet the same rules, by index.
+        let errs = customers_from(&[named(&[
+            ("account", "A"),
+            ("name", "Acme"),
+            ("currency", "USD"),
+            ("timezone", "UTC"),
+            ("phone", "0207 946 0958"),
+            ("sms_consent", "yes"),
+        ])])
+        .unwrap_err();
+        assert_eq!((errs[0].line, errs[0].field.as_deref()), (0, Some("phone")));
     }
 }

@@ -10,7 +10,7 @@ use super::{Actor, App, Invocation, Platform, Source};
 use crate::config::Settings;
 use crate::digest::{self, Standing};
 use crate::domain::money::{Currency, Money};
-use crate::domain::policy::{Pause, Stage, Tone};
+use crate::domain::policy::{Channel, Pause, Stage, Tone};
 use crate::domain::roles::Role;
 use crate::store::ledger;
 use anyhow::Result;
@@ -26,6 +26,8 @@ pub struct Planned {
     pub name: String,
     pub stage: Stage,
     pub tone: Tone,
+    /// By email, text or both (the policy file's `channel` for the stage).
+    pub channel: Channel,
     /// The invoices whose step begins that day.
     pub invoices: Vec<String>,
     /// The account's open (chased) balance.
@@ -141,6 +143,7 @@ pub async fn plan(
             name: a.name.clone(),
             stage,
             tone: stage.tone().unwrap_or(Tone::Friendly),
+            channel: s.policy.channel_of(&st.track, stage),
             invoices: numbers,
             amount: Money::new(
                 a.balance_minor - a.disputed_minor - a.with_agency_minor,
@@ -186,7 +189,10 @@ pub async fn run(app: &App, date: NaiveDate, now: DateTime<Utc>) -> Result<RunRe
                 actor: dunbot(),
                 channel: "system".into(),
                 request_id: p.request_id(date),
-                text: format!("remind {} {} --force", p.account, p.tone.key()),
+                text: match p.channel {
+                    Channel::Email => format!("remind {} {} --force", p.account, p.tone.key()),
+                    ch => format!("remind {} {} {} --force", p.account, p.tone.key(), ch.key()),
+                },
                 source: Source::Command,
                 now,
                 as_of: Some(date),

@@ -84,8 +84,12 @@ pub async fn preview(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         skipped.len()
     )];
     for r in &planned {
+        let by = match r.channel {
+            crate::domain::policy::Channel::Email => String::new(),
+            ch => format!(", by {}", ch.key()),
+        };
         lines.push(format!(
-            "• {} {} — {} ({} tone), {}: {}",
+            "• {} {} — {} ({} tone{by}), {}: {}",
             r.account,
             r.name,
             r.stage.label(),

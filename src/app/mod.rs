@@ -24,6 +24,7 @@ mod plans;
 mod promise;
 mod remind;
 mod roles;
+pub mod texts;
 pub mod views;
 
 pub use agency::decided_topic;
@@ -402,6 +403,7 @@ async fn dispatch(
         "call" => calls::call(ctx, tx, p).await,
         "note" => calls::note(ctx, tx, p).await,
         "history" => history::history(ctx, tx, p).await,
+        "contact" => texts::contact(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -433,6 +435,7 @@ pub const HANDLED: &[&str] = &[
     "call",
     "note",
     "history",
+    "contact",
 ];
 
 #[cfg(test)]

@@ -101,6 +101,19 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             days_ago(days)
         ),
     }
+    // By text (`sms`): the text's own checks (phone, consent) and its own reply.
+    let channel = p.get("channel").unwrap_or("email");
+    if channel == "sms" {
+        let r = super::texts::Reminder {
+            acc: &acc,
+            invoices: &invoices,
+            only_invoice: only_invoice.as_ref(),
+            tone,
+            promised: facts.promised_until.is_some(),
+            stage: automatic_stage(ctx),
+        };
+        return super::texts::remind(ctx, tx, &r).await;
+    }
     let Some(contact) = ledger::primary_contact(tx, acc.id).await? else {
         refuse!(
             "{} has no contact on file; add an email in the customers file and import it.",
@@ -163,7 +176,12 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         ),
     };
     let when = when_it_goes(ctx, opens, tz);
-    let text = format!(
+    // `both`: the text too, after the same checks and its own (a refusal undoes the email).
+    let text_part = match channel {
+        "both" => Some(super::texts::queue(ctx, tx, &acc, &payload).await?),
+        _ => None,
+    };
+    let mut text = format!(
         "{} reminder queued to {email} for {} ({}): {what}, {amount}. Requested by {}. {}",
         capitalise(tone),
         acc.code,
@@ -171,10 +189,14 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         ctx.who(),
         capitalise(&when)
     );
+    if let Some(q) = &text_part {
+        text.push_str(&format!(" A text to {} is queued too: {}", q.phone, q.when));
+    }
     Ok(
         Done::new(Message::channel(text.clone()), Some(acc.code.clone()))
             .with_details(
-                json!({"tone": tone, "to": email, "total_minor": total, "outbox_id": outbox_id, "sends_at": opens, "stage": stage}),
+                json!({"tone": tone, "to": email, "total_minor": total, "outbox_id": outbox_id, "sends_at": opens, "stage": stage,
+                    "sms": text_part.as_ref().map(|q| json!({"to": q.phone, "outbox_id": q.outbox_id, "sends_at": q.sends_at}))}),
             )
             // The email is only queued here (the outbox worker sends it), so the line says so.
             .resolved(format!(

@@ -25,6 +25,8 @@ pub struct AccountCard {
     /// The digest's standing for the account (none when nothing is unpaid).
     pub standing: Option<digest::Standing>,
     pub contact: Option<ledger::Contact>,
+    /// Texts: consent for the contact's phone and the texts sent (`None`: no phone, no texts).
+    pub texts: Option<String>,
     /// Unpaid invoices, oldest due first.
     pub invoices: Vec<ledger::Invoice>,
     pub promises: Vec<collections::Promise>,
@@ -61,6 +63,9 @@ pub async fn card(
     let mine: Vec<_> = promise_facts.iter().collect();
     let standing = agg.as_ref().map(|a| digest::assess(a, &mine, s, today));
     let contact = ledger::primary_contact(tx, acc.id).await?;
+    let texts =
+        super::texts::card_line(tx, &acc, contact.as_ref().and_then(|c| c.phone.as_deref()))
+            .await?;
     let promises = collections::promises_for_account(tx, acc.id).await?;
     let flag = collections::open_flag(tx, acc.id).await?;
     let offers = collections::offers_for_account(tx, acc.id).await?;
@@ -72,6 +77,7 @@ pub async fn card(
         buckets,
         standing,
         contact,
+        texts,
         invoices,
         promises,
         flag,
@@ -150,6 +156,9 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
+    }
+    if let Some(t) = &c.texts {
+        fields.push(("Texts".into(), t.clone()));
     }
     let mut blocks = vec![
         Block::Header {

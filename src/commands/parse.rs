@@ -113,8 +113,23 @@ pub fn parse_line<'a, 't>(
     }
 
     let mut args = BTreeMap::new();
-    let mut rest = positional.into_iter();
-    for opt in &spec.options {
+    let mut rest = positional.into_iter().peekable();
+    for (i, opt) in spec.options.iter().enumerate() {
+        // An optional choice may be left out before a later choice the word belongs to:
+        // `remind ACME-001 sms` has no tone and the channel sms.
+        if opt.kind == OptionKind::Choice
+            && !opt.required
+            && let Some(next) = rest.peek()
+        {
+            let lower = next.to_ascii_lowercase();
+            if !opt.choices.contains(&lower)
+                && spec.options[i + 1..]
+                    .iter()
+                    .any(|o| o.kind == OptionKind::Choice && o.choices.contains(&lower))
+            {
+                continue;
+            }
+        }
         let value = if opt.rest {
             let words: Vec<String> = rest.by_ref().collect();
             (!words.is_empty()).then(|| words.join(" "))
@@ -219,6 +234,32 @@ mod tests {
         );
         let e = parse("ar remind ACME-001 --loud").unwrap_err();
         assert!(e.contains("--loud"), "{e}");
+    }
+
+    #[test]
+    fn an_optional_choice_may_be_skipped_for_a_later_one() {
+        let p = parse("ar remind ACME-001 sms").unwrap();
+        assert_eq!((p.get("tone"), p.get("channel")), (None, Some("sms")));
+        let p = parse("ar remind ACME-001 firm BOTH --force").unwrap();
+        assert_eq!(
+            (p.get("tone"), p.get("channel")),
+            (Some("firm"), Some("both"))
+        );
+        assert!(p.flag("force"));
+        let e = parse("ar remind ACME-001 sms firm").unwrap_err();
+        assert!(e.contains("Too many words"), "{e}");
+        let e = parse("ar remind ACME-001 fax").unwrap_err();
+        assert!(e.contains("friendly, firm, final"), "{e}");
+        let p = parse("ar contact ACME-001 sms on").unwrap();
+        assert_eq!(
+            (p.get("channel"), p.get("state")),
+            (Some("sms"), Some("on"))
+        );
+        assert!(
+            parse("ar contact ACME-001 sms maybe")
+                .unwrap_err()
+                .contains("on, off")
+        );
     }
 
     #[test]

@@ -17,5 +17,6 @@ pub mod reminder;
 pub mod roles;
 pub mod send_window;
 pub mod settlement;
+pub mod sms;
 pub mod spent;
 pub mod timeline;

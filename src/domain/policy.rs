@@ -103,11 +103,39 @@ impl Stage {
     }
 }
 
-/// One step: the stage begins `offset` business days after the due date (negative: before).
+/// How a step's automatic reminder reaches the customer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Email,
+    /// A text, to customers who consented to texts (see `app::texts`).
+    Sms,
+    Both,
+}
+
+impl Channel {
+    pub fn key(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Both => "both",
+        }
+    }
+
+    fn is_email(&self) -> bool {
+        *self == Channel::Email
+    }
+}
+
+/// One step: the stage begins `offset` business days after the due date (negative: before),
+/// and its reminder goes by `channel` (email unless the policy file says otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     pub stage: Stage,
     pub offset: i32,
+    #[serde(default)]
+    pub channel: Channel,
 }
 
 /// Steps sorted by offset.
@@ -179,6 +207,8 @@ struct PolicyFile {
 struct StepFile {
     stage: Stage,
     offset: i32,
+    #[serde(default, skip_serializing_if = "Channel::is_email")]
+    channel: Channel,
 }
 
 impl Plan {
@@ -187,7 +217,11 @@ impl Plan {
         Plan {
             steps: steps
                 .iter()
-                .map(|&(stage, offset)| Step { stage, offset })
+                .map(|&(stage, offset)| Step {
+                    stage,
+                    offset,
+                    channel: Channel::Email,
+                })
                 .collect(),
         }
     }
@@ -281,6 +315,7 @@ impl Policy {
                 .map(|s| Step {
                     stage: s.stage,
                     offset: s.offset,
+                    channel: s.channel,
                 })
                 .collect(),
         };
@@ -305,6 +340,7 @@ impl Policy {
                 .map(|s| StepFile {
                     stage: s.stage,
                     offset: s.offset,
+                    channel: s.channel,
                 })
                 .collect()
         };
@@ -374,6 +410,16 @@ impl Policy {
 
     /// The steps whose start date is exactly `date` for an invoice due on `due` (what an
     /// automatic job would send that day). Empty on non-business days.
+    /// How the plan for `track` sends `stage`'s reminder (`channel` in the policy file).
+    pub fn channel_of(&self, track: &TrackRecord, stage: Stage) -> Channel {
+        self.plan_for(track)
+            .steps
+            .iter()
+            .find(|s| s.stage == stage)
+            .map(|s| s.channel)
+            .unwrap_or_default()
+    }
+
     pub fn steps_due_on(
         &self,
         cal: &Calendar,
@@ -690,5 +736,40 @@ mod tests {
             tied.steps_due_on(&Calendar::default(), &FIRST, due, d("2026-11-09")),
             [Stage::LateFeeWarning, Stage::Inquiry]
         );
+    }
+
+    #[test]
+    fn a_step_may_send_by_text_or_both_and_defaults_to_email() {
+        let mut text = Policy::defaults().to_toml();
+        assert!(
+            !text.contains("channel"),
+            "email is the default and not written: {text}"
+        );
+        text = text.replacen(
+            "stage = \"day_after_reminder\"",
+            "stage = \"day_after_reminder\"\nchannel = \"sms\"",
+            1,
+        );
+        text = text.replacen(
+            "stage = \"firm_notice\"",
+            "stage = \"firm_notice\"\nchannel = \"both\"",
+            1,
+        );
+        let p = Policy::from_toml(&text).unwrap();
+        assert_eq!(p.channel_of(&FIRST, Stage::DayAfterReminder), Channel::Sms);
+        assert_eq!(p.channel_of(&FIRST, Stage::FirmNotice), Channel::Both);
+        assert_eq!(
+            p.channel_of(&FIRST, Stage::FriendlyReminder),
+            Channel::Email
+        );
+        // The repeat plan was left alone.
+        assert_eq!(
+            p.channel_of(&REPEAT, Stage::DayAfterReminder),
+            Channel::Email
+        );
+        assert_eq!(Policy::from_toml(&p.to_toml()).unwrap(), p);
+        let bad = text.replacen("channel = \"sms\"", "channel = \"fax\"", 1);
+        let e = Policy::from_toml(&bad).unwrap_err();
+        assert!(e.contains("fax") && e.contains("email"), "{e}");
     }
 }

@@ -1,5 +1,5 @@
 //! The bot's HTTP server: `/healthz` here; each edge adds its own routes (`/api/v1/*`,
-//! `/slack/*`, `/discord/interactions`, `/stripe/webhook`) through `router`.
+//! `/slack/*`, `/discord/interactions`, `/stripe/webhook`, `/twilio/*`) through `router`.
 use crate::app::App;
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use std::sync::Arc;
@@ -12,6 +12,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(crate::edges::api::router(app.clone()))
         .merge(crate::edges::discord::endpoint::router_from_env(&app))
         .merge(crate::edges::stripe::webhook::router_from_env(&app))
+        .merge(crate::edges::twilio::router_from_env(&app))
         .merge(crate::edges::slack::routes_from_env(app))
 }
 

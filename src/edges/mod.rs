@@ -9,3 +9,4 @@ pub mod scheduler;
 pub mod serve;
 pub mod slack;
 pub mod stripe;
+pub mod twilio;

@@ -41,6 +41,16 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
             ),
         );
     }
+    if let Some(twilio) = notify::sms::TwilioSettings::from_env()? {
+        ds = ds.add(
+            "sms",
+            Arc::new(notify::sms::SmsDeliverer::new(
+                twilio,
+                &app.settings,
+                app.store.clone(),
+            )?),
+        );
+    }
     Ok(ds)
 }
 

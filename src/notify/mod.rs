@@ -2,6 +2,7 @@
 //! its deliverer and marks it sent, or failed with a retry time.
 pub mod email;
 pub mod send_check;
+pub mod sms;
 pub mod templates;
 pub mod webhook;
 pub mod worker;

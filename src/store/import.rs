@@ -114,6 +114,15 @@ pub async fn customers(
     )
     .execute(&mut *conn)
     .await?;
+    // Consent to texts, where the file says it (`sms_consent`), for the row's phone.
+    let consents: Vec<(String, String, bool)> = rows
+        .iter()
+        .filter_map(|r| {
+            let phone = crate::domain::sms::e164(r.phone.as_deref()?).ok()?;
+            Some((r.account.clone(), phone, r.sms_consent?))
+        })
+        .collect();
+    super::sms::import_consents(conn, &consents, "import").await?;
     Ok(Ok(ImportCount {
         inserted,
         unchanged: rows.len() as u64 - inserted,

@@ -17,6 +17,7 @@ pub mod plans;
 pub mod schedule;
 pub mod send_time;
 pub mod slack;
+pub mod sms;
 pub mod snapshot;
 pub mod stripe;
 pub mod timeline;

@@ -51,6 +51,7 @@ pub fn fields(kind: ImportKind) -> Vec<&'static str> {
             let mut f = CUSTOMER_COLUMNS.to_vec();
             f.push("do_not_contact");
             f.push("contact_name");
+            f.push("sms_consent");
             f
         }
         ImportKind::Invoices => INVOICE_COLUMNS.to_vec(),
@@ -112,7 +113,7 @@ async fn run(
 }
 
 /// The body as rows of text values: a JSON array of objects with only the kind's fields, each
-/// a string or null (`do_not_contact` may also be a boolean). Amounts are strings such as
+/// a string or null (`do_not_contact` and `sms_consent` may also be booleans). Amounts are strings such as
 /// `"1250.00"`, never JSON numbers, so no amount passes through a float. Anything else is a
 /// 400 naming every row and field at fault.
 fn rows(kind: ImportKind, body: &[u8]) -> Result<Vec<Named>, Problem> {
@@ -154,11 +155,11 @@ fn rows(kind: ImportKind, body: &[u8]) -> Result<Vec<Named>, Problem> {
             match v {
                 Value::Null => {}
                 Value::String(s) => named.push((field, s)),
-                Value::Bool(b) if field == "do_not_contact" => {
+                Value::Bool(b) if field == "do_not_contact" || field == "sms_consent" => {
                     named.push((field, if b { "yes" } else { "no" }.to_string()))
                 }
                 other => {
-                    let want = if field == "do_not_contact" {
+                    let want = if field == "do_not_contact" || field == "sms_consent" {
                         "true or false"
                     } else if field == "amount" {
                         "a string such as \"1250.00\" (not a JSON number)"

@@ -34,7 +34,10 @@ fn property(kind: ImportKind, field: &str) -> Value {
         ),
         "name" => text("Acme Corp", "The customer's name."),
         "email" => text("ap@acme.example", "Where reminders go."),
-        "phone" => text("+1-555-0100", "The contact's phone."),
+        "phone" => text(
+            "+15558675310",
+            "The contact's phone, in E.164 form (+, the country code, the number; spaces and dashes are ignored).",
+        ),
         "currency" => json!({"type": "string", "pattern": "^[A-Za-z]{3}$", "example": "USD",
                               "description": "ISO 4217 code; an invoice's and a payment's must be its account's."}),
         "timezone" => text(
@@ -48,6 +51,8 @@ fn property(kind: ImportKind, field: &str) -> Value {
         ),
         "do_not_contact" => json!({"type": ["boolean", "string", "null"], "example": false,
                                     "description": "true/false, or yes/no as in the CSV file."}),
+        "sms_consent" => json!({"type": ["boolean", "string", "null"], "example": true,
+                                 "description": "The customer consents to reminder texts at `phone`: true/false, or yes/no. Absent: what is recorded stays. Never overrides the customer's own STOP."}),
         "invoice" => text("INV-1001", "The invoice number: unique across the ledger."),
         "issued" | "due" | "paid_on" => json!({"type": "string", "format": "date", "example":
             if field == "issued" { "2026-10-14" } else if field == "due" { "2026-11-13" } else { "2026-11-20" }}),
@@ -193,6 +198,7 @@ pub fn document() -> Value {
                 "AccountCard": {"type": "object", "required": ["account", "name", "currency", "balance", "buckets", "invoices", "promises", "offers", "last_actions"], "properties": {
                     "account": {"type": "string"}, "name": {"type": "string"}, "currency": {"type": "string"},
                     "owner": {"type": ["string", "null"]}, "do_not_contact": {"type": "boolean"},
+                    "texts": {"type": ["string", "null"], "description": "Consent to texts for the contact's phone, and the texts sent."},
                     "balance": {"$ref": "#/components/schemas/Money"},
                     "buckets": {"type": "array", "items": {"type": "object", "properties": {
                         "bucket": {"type": "string"}, "balance": {"$ref": "#/components/schemas/Money"}}}},

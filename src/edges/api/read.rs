@@ -47,6 +47,7 @@ fn card_json(c: &AccountCard) -> Value {
         "do_not_contact": a.do_not_contact,
         "hold": a.held.then(|| json!({"until": a.hold_until})),
         "contact": c.contact,
+        "texts": c.texts,
         "balance": money(Money::new(c.balance_minor, cur)),
         "buckets": c.buckets.iter().map(|(b, v)| json!({"bucket": b.label(), "balance": money(Money::new(*v, cur))})).collect::<Vec<_>>(),
         "stage": st.and_then(|s| s.stage).map(|s| s.key()),

@@ -118,6 +118,7 @@ pub async fn seed(app: &App, today: NaiveDate, customers: usize, seed: u64) -> R
             do_not_contact: rng.random_ratio(1, 40),
             // Half the sample customers name the person reminders greet.
             contact_name: (n % 2 == 0).then(|| CONTACTS[n % CONTACTS.len()].to_string()),
+            sms_consent: None,
         });
         let late_payer = rng.random_ratio(1, 4);
         for k in 0..rng.random_range(4..14) {
