@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod cron;
 pub mod dates;
 pub mod invoice_change;
+pub mod late_fee;
 pub mod money;
 pub mod policy;
 pub mod priority;

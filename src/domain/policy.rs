@@ -167,6 +167,9 @@ pub struct StageView {
 struct PolicyFile {
     first_time: Vec<StepFile>,
     repeat: Vec<StepFile>,
+    /// Read by `late_fee::LateFeePolicy::from_policy_toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    late_fees: Option<toml::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -300,6 +303,7 @@ impl Policy {
         let file = PolicyFile {
             first_time: steps(&self.first_time),
             repeat: steps(&self.repeat),
+            late_fees: None,
         };
         // Plain structs of strings and integers always serialize.
         toml::to_string(&file).unwrap_or_default()
