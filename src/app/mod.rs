@@ -13,6 +13,7 @@ mod flags;
 mod hold;
 mod invocation;
 pub mod invoice_changes;
+pub mod late_fees;
 pub mod payment_news;
 mod promise;
 mod remind;
@@ -389,6 +390,7 @@ async fn dispatch(
         "hold" => hold::hold(ctx, tx, p).await,
         "unhold" => hold::unhold(ctx, tx, p).await,
         "preview" => hold::preview(ctx, tx, p).await,
+        "waive" => late_fees::waive(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -398,7 +400,7 @@ async fn dispatch(
 /// Every declared command has a handler (checked by a test against `commands/`).
 pub const HANDLED: &[&str] = &[
     "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
-    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
+    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview", "waive",
 ];
 
 #[cfg(test)]

@@ -175,6 +175,17 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             text: format!("*Unpaid invoices*\n{}", lines.join("\n")),
         });
     }
+    let (fees, fee_totals) = super::late_fees::account_summary(tx, s, invoices, ctx.today).await?;
+    if !fees.is_empty() {
+        let total: Vec<String> = fee_totals.iter().map(Money::format).collect();
+        blocks.push(Block::Text {
+            text: format!(
+                "*Late fees and interest* (beyond the balance): {}\n{}",
+                total.join(", "),
+                fees.join("\n")
+            ),
+        });
+    }
     if !c.promises.is_empty() {
         let l: Vec<String> = c
             .promises

@@ -168,7 +168,7 @@ mod tests {
             .map(|c| c.name.as_str())
             .collect();
         managers.sort();
-        assert_eq!(managers, ["refer", "role", "settle", "unflag"]);
+        assert_eq!(managers, ["refer", "role", "settle", "unflag", "waive"]);
         for c in &registry().commands {
             let others = c.anyone
                 || c.roles

@@ -20,6 +20,7 @@ mod fake_slack;
 mod fake_stripe;
 mod idempotency;
 mod imports;
+mod late_fees;
 mod lifecycle;
 mod message_life;
 mod outbox_lease;
