@@ -8,7 +8,7 @@ use crate::domain::late_fee::{self, LateFeePolicy};
 use crate::domain::money::Money;
 use crate::message::Message;
 use crate::refuse;
-use crate::store::late_fees::{self, InvoiceCharges, charges_for};
+use crate::store::late_fees::{self, InvoiceCharges, charges_for, totals};
 use crate::store::ledger;
 use chrono::NaiveDate;
 use serde_json::json;
@@ -24,22 +24,6 @@ pub fn summary(policy: &LateFeePolicy, charges: &[InvoiceCharges]) -> Vec<String
             late_fee::describe(policy, &c.charges, c.currency).map(|t| format!("{}: {t}", c.number))
         })
         .collect()
-}
-
-/// Total fees and interest outstanding, per currency.
-pub fn totals(charges: &[InvoiceCharges]) -> Vec<Money> {
-    let mut by: Vec<Money> = Vec::new();
-    for c in charges {
-        let owed = c.charges.fees_due().max(0) + c.charges.interest_due().max(0);
-        if owed == 0 {
-            continue;
-        }
-        match by.iter_mut().find(|m| m.currency == c.currency) {
-            Some(m) => m.minor += owed,
-            None => by.push(Money::new(owed, c.currency)),
-        }
-    }
-    by
 }
 
 /// The charges of an account's unpaid invoices, for the card and the reminders: one line per

@@ -143,6 +143,8 @@ pub struct Digest {
     pub undelivered: i64,
     /// How fresh the ledger is; `None` when nothing was ever synced or imported.
     pub freshness: Option<Freshness>,
+    /// Late fees and interest owed per account code, largest first (empty without a policy).
+    pub late_fees: Vec<(String, Vec<Money>)>,
 }
 
 /// "payments as of 07:58", and whether that is older than a day.
@@ -369,6 +371,7 @@ pub fn build(
         flags: snap.flags.clone(),
         undelivered: snap.undelivered,
         freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
+        late_fees: snap.late_fees.clone(),
     }
 }
 
@@ -446,6 +449,7 @@ mod tests {
             flags: vec![],
             undelivered: 0,
             ledger_as_of: None,
+            late_fees: vec![],
         }
     }
 

@@ -183,3 +183,34 @@ pub async fn charges_for(
     }
     Ok(out)
 }
+
+/// Total fees and interest outstanding, per currency.
+pub fn totals(charges: &[InvoiceCharges]) -> Vec<crate::domain::money::Money> {
+    let mut by: Vec<crate::domain::money::Money> = Vec::new();
+    for c in charges {
+        let owed = c.charges.fees_due().max(0) + c.charges.interest_due().max(0);
+        if owed == 0 {
+            continue;
+        }
+        match by.iter_mut().find(|m| m.currency == c.currency) {
+            Some(m) => m.minor += owed,
+            None => by.push(crate::domain::money::Money::new(owed, c.currency)),
+        }
+    }
+    by
+}
+
+/// Unpaid invoices (open, disputed, with an agency) of every account, past due on `as_of`.
+pub async fn overdue_invoices(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+) -> Result<Vec<super::ledger::Invoice>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, number, issued, due, amount_minor, paid_minor, currency, status
+           FROM invoices WHERE status IN ('open', 'disputed', 'with_agency') AND due < $1
+          ORDER BY account_id, due, number",
+    )
+    .bind(as_of)
+    .fetch_all(conn)
+    .await
+}

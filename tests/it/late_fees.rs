@@ -487,3 +487,31 @@ async fn waive_over_discord() {
     assert_eq!(who, "mike");
     r.stop().await;
 }
+
+/// The digest lists what each account owes beyond its balance, largest first. As of 23 Nov at
+/// 10.15 %: BOLT-001 USD 5,000.00 since 10 Oct, 45 days: 6,256.85 → USD 62.57; EURO-001 EUR
+/// 40.00 + 2 days on EUR 2,000.00 (1.11) = EUR 41.11; QUIET-001 USD 900.00 since 1 Nov, 23 days:
+/// 575.67 → USD 5.76; ACME-001 USD 1,250.00 since 14 Nov, 10 days: 347.60 → USD 3.48.
+#[tokio::test]
+async fn the_digest_lists_fees_and_interest_per_account() {
+    let (app, _db) = fee_app().await;
+    let maria = person("maria", Role::Collector);
+    let out = run_as(&app, &maria, "d1", "digest", today()).await;
+    let shown = serde_json::to_string(&out.reply).unwrap();
+    let want = "*Late fees and interest owed* (beyond the balances)\\n*BOLT-001* USD 62.57\\n*EURO-001* EUR 41.11\\n*QUIET-001* USD 5.76\\n*ACME-001* USD 3.48";
+    assert!(shown.contains(want), "{shown}");
+    assert!(
+        out.reply
+            .text
+            .contains("late fees and interest on 4 accounts"),
+        "{}",
+        out.reply.text
+    );
+    let (plain, _db2) = app_with_seed().await;
+    let out = run_as(&plain, &maria, "d1", "digest", today()).await;
+    assert!(
+        !serde_json::to_string(&out.reply)
+            .unwrap()
+            .contains("Late fees")
+    );
+}

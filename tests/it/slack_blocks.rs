@@ -82,6 +82,7 @@ fn digest_of(n: usize) -> Digest {
         late: n > 1000,
         undelivered: 0,
         freshness: None,
+        late_fees: vec![],
         totals: vec![
             CurrencyTotals {
                 currency: Currency::parse("USD").unwrap(),
