@@ -1,5 +1,6 @@
 //! The environment, read once into typed settings. `.env.example` documents every variable.
 use crate::domain::confirm_receipt::ConfirmSettings;
+use crate::domain::late_fee::LateFeePolicy;
 use crate::domain::{calendar::Calendar, money::Currency, policy::Policy, send_window::SendWindow};
 use anyhow::{Context, Result, bail};
 use chrono_tz::Tz;
@@ -15,6 +16,8 @@ pub struct Settings {
     pub time_zone: Tz,
     pub calendar: Calendar,
     pub policy: Policy,
+    /// The policy file's `[late_fees]` table (none by default).
+    pub late_fees: LateFeePolicy,
     pub default_currency: Currency,
     /// Business days after the promised date that a payment still keeps a promise.
     pub promise_grace_days: u32,
@@ -54,6 +57,7 @@ impl Default for Settings {
             time_zone: Tz::UTC,
             calendar: Calendar::default(),
             policy: Policy::defaults(),
+            late_fees: LateFeePolicy::default(),
             default_currency: Currency::parse("USD").expect("USD"),
             promise_grace_days: 2,
             reminder_cooldown_days: 3,
@@ -115,12 +119,16 @@ impl Settings {
                 Calendar::parse_holidays(&v).map_err(|e| anyhow::anyhow!("DUNBOT_HOLIDAYS: {e}"))?
             }
         };
-        let policy = match var("DUNBOT_POLICY_FILE") {
-            None => d.policy,
+        let (policy, late_fees) = match var("DUNBOT_POLICY_FILE") {
+            None => (d.policy, d.late_fees),
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("reading DUNBOT_POLICY_FILE {path}"))?;
-                Policy::from_toml(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?
+                (
+                    Policy::from_toml(&text).map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+                    LateFeePolicy::from_policy_toml(&text)
+                        .map_err(|e| anyhow::anyhow!("{path}: {e}"))?,
+                )
             }
         };
         let default_currency = match var("DUNBOT_CURRENCY") {
@@ -144,6 +152,7 @@ impl Settings {
             time_zone,
             calendar: Calendar::new(holidays),
             policy,
+            late_fees,
             default_currency,
             promise_grace_days: parse_var("DUNBOT_PROMISE_GRACE_DAYS", d.promise_grace_days)?,
             reminder_cooldown_days: parse_var(

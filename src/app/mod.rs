@@ -18,6 +18,7 @@ mod history;
 mod hold;
 mod invocation;
 pub mod invoice_changes;
+pub mod late_fees;
 pub mod payment_news;
 pub mod plan_progress;
 mod plans;
@@ -404,6 +405,7 @@ async fn dispatch(
         "note" => calls::note(ctx, tx, p).await,
         "history" => history::history(ctx, tx, p).await,
         "contact" => texts::contact(ctx, tx, p).await,
+        "waive" => late_fees::waive(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -436,6 +438,7 @@ pub const HANDLED: &[&str] = &[
     "note",
     "history",
     "contact",
+    "waive",
 ];
 
 #[cfg(test)]

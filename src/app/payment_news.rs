@@ -41,6 +41,8 @@ pub async fn after_payments(
         return Ok(0);
     }
     let s = &app.settings;
+    // Under a late-fee policy, what the payments cover (interest, fees, principal).
+    super::late_fees::collect(s, tx, payment_ids, today).await?;
     let now = app.now();
     let paid = payment_news::payments_by_ids(tx, payment_ids).await?;
     let mut team: Vec<String> = schedule::subscriptions(tx)

@@ -128,7 +128,10 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
     };
     let cur = args::currency_of(&acc)?;
     let total: i64 = invoices.iter().map(|i| i.balance_minor()).sum();
+    let (fees, _) =
+        super::late_fees::account_summary(tx, &ctx.app.settings, &invoices, ctx.today).await?;
     let payload = json!({
+        "late_fees": (!fees.is_empty()).then(|| fees.join("; ")),
         "account_id": acc.id, "account": acc.code, "customer": acc.name, "time_zone": acc.time_zone,
         "to": email, "contact_name": contact.name, "tone": tone, "currency": cur.code(),
         "invoices": invoices.iter().map(|i| json!({"number": i.number, "due": i.due, "balance_minor": i.balance_minor()})).collect::<Vec<_>>(),

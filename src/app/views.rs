@@ -185,6 +185,17 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
         });
     }
     blocks.extend(super::confirm_receipt::card_block(tx, acc.id).await?);
+    let (fees, fee_totals) = super::late_fees::account_summary(tx, s, invoices, ctx.today).await?;
+    if !fees.is_empty() {
+        let total: Vec<String> = fee_totals.iter().map(Money::format).collect();
+        blocks.push(Block::Text {
+            text: format!(
+                "*Late fees and interest* (beyond the balance): {}\n{}",
+                total.join(", "),
+                fees.join("\n")
+            ),
+        });
+    }
     if !c.promises.is_empty() {
         let l: Vec<String> = c
             .promises

@@ -178,7 +178,7 @@ mod tests {
         managers.sort();
         assert_eq!(
             managers,
-            ["plan-decide", "refer", "role", "settle", "unflag"]
+            ["plan-decide", "refer", "role", "settle", "unflag", "waive"]
         );
         for c in &registry().commands {
             let others = c.anyone

@@ -150,6 +150,8 @@ pub struct Digest {
     pub freshness: Option<Freshness>,
     /// Invoices to confirm the customer received (stage 2).
     pub confirm: Listed<super::confirm_receipt::ConfirmTask>,
+    /// Late fees and interest owed per account code, largest first (empty without a policy).
+    pub late_fees: Vec<(String, Vec<Money>)>,
 }
 
 /// "payments as of 07:58", and whether that is older than a day.
@@ -391,6 +393,7 @@ pub fn build(
         undelivered: snap.undelivered,
         freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
         confirm: super::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, n),
+        late_fees: snap.late_fees.clone(),
     }
 }
 
@@ -473,6 +476,7 @@ mod tests {
             undelivered: 0,
             ledger_as_of: None,
             unconfirmed: vec![],
+            late_fees: vec![],
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Snapshot {
     pub ledger_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// Open invoices nobody has confirmed the customer received (empty when the stage is off).
     pub unconfirmed: Vec<crate::store::confirm_receipt::Unconfirmed>,
+    /// Late fees and interest owed per account code (empty without a fee policy).
+    pub late_fees: Vec<(String, Vec<crate::domain::money::Money>)>,
 }
 
 /// Loads the snapshot for `as_of` (promises from 30 days back, for "broken since").
@@ -46,8 +48,11 @@ pub async fn load(
     let due_soon_until = settings
         .calendar
         .add_business_days(as_of, settings.due_soon_days);
+    let accounts = snapshot::accounts(conn, as_of, due_soon_until, None).await?;
+    let late_fees = late_fees_by_account(conn, settings, &accounts, as_of).await?;
     Ok(Snapshot {
-        accounts: snapshot::accounts(conn, as_of, due_soon_until, None).await?,
+        accounts,
+        late_fees,
         promises: snapshot::promises(conn, as_of - chrono::Days::new(30), None).await?,
         offers: snapshot::proposed_offers(conn).await?,
         flags: snapshot::open_flags(conn).await?,
@@ -56,4 +61,39 @@ pub async fn load(
         ledger_as_of: crate::store::stripe::ledger_freshness(conn).await?,
         unconfirmed: confirm_receipt::load(conn, settings, as_of).await?,
     })
+}
+
+/// What the fee policy charges per account as of `as_of`, largest first (no query without a
+/// fee policy).
+async fn late_fees_by_account(
+    conn: &mut PgConnection,
+    settings: &Settings,
+    accounts: &[snapshot::AccountAgg],
+    as_of: NaiveDate,
+) -> Result<Vec<(String, Vec<crate::domain::money::Money>)>, sqlx::Error> {
+    use crate::store::late_fees;
+    if !settings.late_fees.is_active() {
+        return Ok(vec![]);
+    }
+    let invoices = late_fees::overdue_invoices(conn, as_of).await?;
+    let charges = late_fees::charges_for(conn, &settings.late_fees, &invoices, as_of).await?;
+    let code: std::collections::HashMap<i64, &str> =
+        accounts.iter().map(|a| (a.id, a.code.as_str())).collect();
+    let mut by: std::collections::BTreeMap<&str, Vec<late_fees::InvoiceCharges>> =
+        Default::default();
+    for (inv, c) in invoices.iter().zip(charges) {
+        if let Some(code) = code.get(&inv.account_id) {
+            by.entry(code).or_default().push(c);
+        }
+    }
+    let mut out: Vec<(String, Vec<crate::domain::money::Money>)> = by
+        .into_iter()
+        .map(|(code, c)| (code.to_string(), late_fees::totals(&c)))
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    out.sort_by(|a, b| {
+        let top = |t: &[crate::domain::money::Money]| t.iter().map(|m| m.minor).max();
+        top(&b.1).cmp(&top(&a.1)).then_with(|| a.0.cmp(&b.0))
+    });
+    Ok(out)
 }

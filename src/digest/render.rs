@@ -96,6 +96,20 @@ fn describe(l: &AccountLine) -> String {
     s
 }
 
+/// "*Late fees and interest owed* (beyond the balances)" and one line per account, the
+/// largest first, at most ten.
+fn late_fee_lines(d: &Digest) -> String {
+    let mut lines = vec!["*Late fees and interest owed* (beyond the balances)".to_string()];
+    for (code, owed) in d.late_fees.iter().take(10) {
+        let owed: Vec<String> = owed.iter().map(Money::format).collect();
+        lines.push(format!("*{code}* {}", owed.join(", ")));
+    }
+    if d.late_fees.len() > 10 {
+        lines.push(format!("…and {} more", d.late_fees.len() - 10));
+    }
+    lines.join("\n")
+}
+
 /// `…and 1 more account due soon`: `one` and `many` are the noun phrases.
 fn more(blocks: &mut Vec<Block>, n: usize, one: &str, many: &str) {
     if n > 0 {
@@ -362,6 +376,16 @@ pub fn render(d: &Digest) -> Message {
             });
         }
         summary.push(format!("{} flagged", d.flags.len()));
+    }
+    if !d.late_fees.is_empty() {
+        blocks.push(Block::Divider);
+        blocks.push(Block::Text {
+            text: late_fee_lines(d),
+        });
+        summary.push(format!(
+            "late fees and interest on {}",
+            count_of(d.late_fees.len(), "account", "accounts")
+        ));
     }
     if d.undelivered > 0 {
         let n = d.undelivered;

@@ -8,6 +8,7 @@ pub mod confirm_receipt;
 pub mod cron;
 pub mod dates;
 pub mod invoice_change;
+pub mod late_fee;
 pub mod money;
 pub mod plan;
 pub mod policy;

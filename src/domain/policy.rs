@@ -200,6 +200,9 @@ struct PolicyFile {
     repeat: Vec<StepFile>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     settlement_approval: Vec<Tier>,
+    /// Read by `late_fee::LateFeePolicy::from_policy_toml`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    late_fees: Option<toml::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -353,6 +356,7 @@ impl Policy {
             } else {
                 self.settlement_approval.tiers.clone()
             },
+            late_fees: None,
         };
         // Plain structs of strings and integers always serialize.
         toml::to_string(&file).unwrap_or_default()

@@ -260,6 +260,7 @@ fn sample_payload() -> ReminderPayload {
         }],
         total_minor: 123_456_789_012,
         invoice_copy: None,
+        late_fees: None,
     }
 }
 
@@ -492,6 +493,7 @@ mod tests {
             }],
             total_minor: minor,
             invoice_copy: None,
+            late_fees: None,
         }
     }
 

@@ -24,6 +24,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/email/_sign.txt.j2"),
     ),
     (
+        "_fees.txt.j2",
+        include_str!("../../templates/email/_fees.txt.j2"),
+    ),
+    (
         "_layout.html.j2",
         include_str!("../../templates/email/_layout.html.j2"),
     ),
@@ -110,6 +114,10 @@ pub struct ReminderPayload {
     /// The one invoice a `copy` or `confirm_receipt` email is about, as issued.
     #[serde(default)]
     pub invoice_copy: Option<InvoiceCopy>,
+    /// The late fees and interest the policy charges on these invoices, as text (none without
+    /// a fee policy): the firm reminder states them instead of a vague warning.
+    #[serde(default)]
+    pub late_fees: Option<String>,
 }
 
 /// An invoice as issued (`ar confirm … missing` sends it again).
@@ -186,6 +194,7 @@ struct View {
     bank_details: Option<String>,
     contact: String,
     subject: String,
+    late_fees: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -244,6 +253,7 @@ impl Templates {
                 due: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
                 amount_minor: 100,
             }),
+            late_fees: Some("EUR 40.00 compensation".into()),
         };
         let kinds = Tone::ALL.map(|t| t.key()).into_iter().chain(INVOICE_KINDS);
         for kind in kinds {
@@ -350,6 +360,7 @@ impl Templates {
             bank_details: pay.bank_details.clone(),
             contact: pay.contact.clone(),
             subject: String::new(),
+            late_fees: p.late_fees.clone(),
         };
         let get = |part: &str| self.env.get_template(&format!("{kind}.{part}.j2"));
         let subject = get("subject")?.render(&view)?.trim().to_string();
@@ -390,7 +401,33 @@ mod tests {
             ],
             total_minor: 165_050,
             invoice_copy: None,
+            late_fees: None,
         }
+    }
+
+    /// With a fee policy the firm reminder states the charges; without one it keeps the
+    /// general warning.
+    #[test]
+    fn the_firm_reminder_states_the_late_fees_when_the_policy_charges_them() {
+        let t = Templates::load(None).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let vague = "Late payment may incur the late fee set out in our terms.";
+        let r = t
+            .render(Tone::Firm, &payload("firm"), &pay(), today)
+            .unwrap();
+        assert!(
+            r.text.contains(vague) && r.html.contains(vague),
+            "{}",
+            r.text
+        );
+        let mut p = payload("firm");
+        let fees = "INV-1: EUR 40.00 compensation and EUR 3.48 interest at 10.15% a year from 14 November 2026";
+        p.late_fees = Some(fees.into());
+        let r = t.render(Tone::Firm, &p, &pay(), today).unwrap();
+        let want = format!("Under our terms, late payment charges now apply: {fees}.");
+        assert!(r.text.contains(&want), "{}", r.text);
+        assert!(r.html.contains(&want), "{}", r.html);
+        assert!(!r.text.contains(vague), "{}", r.text);
     }
 
     fn pay() -> PayInfo {

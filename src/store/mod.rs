@@ -9,6 +9,7 @@ pub mod copies;
 pub mod copy_binary;
 pub mod import;
 pub mod invoice_changes;
+pub mod late_fees;
 pub mod ledger;
 pub mod outbox;
 pub mod payment_news;

@@ -25,6 +25,7 @@ mod fake_stripe;
 mod fake_twilio;
 mod idempotency;
 mod imports;
+mod late_fees;
 mod lifecycle;
 mod message_life;
 mod month;
