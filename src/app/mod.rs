@@ -13,6 +13,7 @@ mod flags;
 mod hold;
 mod invocation;
 pub mod invoice_changes;
+pub mod metrics;
 pub mod payment_news;
 mod promise;
 mod remind;
@@ -389,6 +390,7 @@ async fn dispatch(
         "hold" => hold::hold(ctx, tx, p).await,
         "unhold" => hold::unhold(ctx, tx, p).await,
         "preview" => hold::preview(ctx, tx, p).await,
+        "metrics" => metrics::run(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -399,6 +401,7 @@ async fn dispatch(
 pub const HANDLED: &[&str] = &[
     "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
     "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
+    "metrics",
 ];
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod cron;
 pub mod dates;
 pub mod invoice_change;
+pub mod metrics;
 pub mod money;
 pub mod policy;
 pub mod priority;

@@ -7,6 +7,7 @@ pub mod copy_binary;
 pub mod import;
 pub mod invoice_changes;
 pub mod ledger;
+pub mod metrics;
 pub mod outbox;
 pub mod payment_news;
 pub mod people;
