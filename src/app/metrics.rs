@@ -199,7 +199,10 @@ pub fn render(r: &Report) -> Message {
             fields: vec![
                 ("DSO".into(), show(&f.dso, " days")),
                 ("Countback DSO".into(), format!("{} days", f.countback_dso)),
-                ("Best possible DSO".into(), show(&f.best_possible_dso, " days")),
+                (
+                    "Best possible DSO".into(),
+                    show(&f.best_possible_dso, " days"),
+                ),
                 (
                     "Average days delinquent".into(),
                     show(&f.average_days_delinquent, " days"),
@@ -280,7 +283,9 @@ pub fn render(r: &Report) -> Message {
         });
     }
     blocks.push(Block::Context {
-        text: "AR rebuilt from the ledger as of each date; formulas in the README's Metrics section.".into(),
+        text:
+            "AR rebuilt from the ledger as of each date; formulas in the README's Metrics section."
+                .into(),
     });
     Message {
         text: title,

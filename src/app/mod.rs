@@ -400,8 +400,7 @@ async fn dispatch(
 /// Every declared command has a handler (checked by a test against `commands/`).
 pub const HANDLED: &[&str] = &[
     "remind", "promise", "flag", "unflag", "refer", "offer", "settle", "dispute", "resolve",
-    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview",
-    "metrics",
+    "account", "aging", "digest", "help", "role", "hold", "unhold", "preview", "metrics",
 ];
 
 #[cfg(test)]

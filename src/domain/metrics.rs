@@ -271,7 +271,12 @@ pub fn best_possible_dso(ar_current: i64, sales: i64, days: i64) -> Option<Ratio
 }
 
 /// Average days delinquent = DSO − best possible DSO = past-due AR / credit sales × days.
-pub fn average_days_delinquent(ar_end: i64, ar_current: i64, sales: i64, days: i64) -> Option<Ratio> {
+pub fn average_days_delinquent(
+    ar_end: i64,
+    ar_current: i64,
+    sales: i64,
+    days: i64,
+) -> Option<Ratio> {
     dso(ar_end - ar_current, sales, days)
 }
 
@@ -352,9 +357,18 @@ mod tests {
             sales: 6_000_000,
             written_off: 0,
             months: vec![
-                MonthSales { days: 30, sales: 6_000_000 },
-                MonthSales { days: 31, sales: 2_000_000 },
-                MonthSales { days: 30, sales: 5_000_000 },
+                MonthSales {
+                    days: 30,
+                    sales: 6_000_000,
+                },
+                MonthSales {
+                    days: 31,
+                    sales: 2_000_000,
+                },
+                MonthSales {
+                    days: 30,
+                    sales: 5_000_000,
+                },
             ],
         }
     }
@@ -366,7 +380,9 @@ mod tests {
         assert_eq!(dso(s.ar_end, s.sales, 30), Some(r(45, 1)));
         // Best possible = 40,000 / 60,000 × 30 = 20.0 days.
         assert_eq!(
-            best_possible_dso(s.ar_current, s.sales, 30).unwrap().to_string(),
+            best_possible_dso(s.ar_current, s.sales, 30)
+                .unwrap()
+                .to_string(),
             "20.0"
         );
         // ADD = 45.0 − 20.0 = 25.0 = (90,000 − 40,000) / 60,000 × 30.
@@ -403,7 +419,10 @@ mod tests {
         // 30 + 31 × 5,000 / 10,000 = 30 + 15.5 = 45.5.
         let quiet = [
             MonthSales { days: 30, sales: 0 },
-            MonthSales { days: 31, sales: 1_000_000 },
+            MonthSales {
+                days: 31,
+                sales: 1_000_000,
+            },
         ];
         assert_eq!(countback(500_000, &quiet).to_string(), "45.5");
     }
@@ -451,12 +470,18 @@ mod tests {
         let p = parse_period(Some("month"), today).unwrap();
         assert_eq!((p.start, p.end), (d("2026-11-01"), today));
         let p = parse_period(Some("2026-10"), today).unwrap();
-        assert_eq!((p.start, p.end, p.days()), (d("2026-10-01"), d("2026-10-31"), 31));
+        assert_eq!(
+            (p.start, p.end, p.days()),
+            (d("2026-10-01"), d("2026-10-31"), 31)
+        );
         // A month still running ends today.
         let p = parse_period(Some("2026-11"), today).unwrap();
         assert_eq!((p.start, p.end), (d("2026-11-01"), today));
         let p = parse_period(Some("2026-q3"), today).unwrap();
-        assert_eq!((p.start, p.end, p.label.as_str()), (d("2026-07-01"), d("2026-09-30"), "2026-Q3"));
+        assert_eq!(
+            (p.start, p.end, p.label.as_str()),
+            (d("2026-07-01"), d("2026-09-30"), "2026-Q3")
+        );
         let p = parse_period(Some("2025"), today).unwrap();
         assert_eq!((p.start, p.end), (d("2025-01-01"), d("2025-12-31")));
         let p = parse_period(Some("2024-02"), today).unwrap();
@@ -479,7 +504,10 @@ mod tests {
     fn countback_months_are_calendar_months_back_from_the_end() {
         let s = countback_starts(d("2026-11-30"));
         assert_eq!(s.len(), COUNTBACK_MONTHS);
-        assert_eq!(&s[..3], &[d("2026-11-01"), d("2026-10-01"), d("2026-09-01")]);
+        assert_eq!(
+            &s[..3],
+            &[d("2026-11-01"), d("2026-10-01"), d("2026-09-01")]
+        );
         let s = countback_starts(d("2026-11-23"));
         assert_eq!(&s[..2], &[d("2026-10-24"), d("2026-09-24")]);
     }

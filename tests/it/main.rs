@@ -22,6 +22,7 @@ mod idempotency;
 mod imports;
 mod lifecycle;
 mod message_life;
+mod metrics;
 mod outbox_lease;
 mod payment_news;
 mod scheduler;
