@@ -57,6 +57,18 @@ enum Cmd {
         #[arg(long)]
         as_of: Option<NaiveDate>,
     },
+    /// Collections metrics for a period: DSO (standard, countback), best possible DSO, average
+    /// days delinquent, CEI, percent current, promise-kept rate, reminder response, per collector.
+    Metrics {
+        /// 30d (default), 90d, quarter, month, year, 2026-11, 2026-Q3 or 2026.
+        period: Option<String>,
+        /// The date the figures are as of (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// The report as one JSON object (see the README's Metrics section).
+        #[arg(long)]
+        json: bool,
+    },
     /// Queue the day's automatic reminders now (what `serve` does each business day); safe to
     /// rerun: nothing is queued twice.
     Autoplan {
@@ -290,6 +302,26 @@ async fn run(cli: Cli) -> Result<()> {
                 as_of,
             };
             println!("{}", console::run_line(&app, &user, "digest").await);
+        }
+        Cmd::Metrics {
+            period,
+            as_of,
+            json,
+        } => {
+            let app = open(settings).await?;
+            let as_of = as_of.unwrap_or_else(|| app.today());
+            let period = dunbot::domain::metrics::parse_period(period.as_deref(), as_of)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut conn = app.store.pool.acquire().await?;
+            let report = dunbot::app::metrics::compute(&mut conn, &app.settings, period).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{}",
+                    console::render::render(&dunbot::app::metrics::render(&report))
+                );
+            }
         }
         Cmd::Autoplan { as_of } => {
             let app = open(settings).await?;

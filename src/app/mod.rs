@@ -19,6 +19,7 @@ mod hold;
 mod invocation;
 pub mod invoice_changes;
 pub mod late_fees;
+pub mod metrics;
 pub mod payment_news;
 pub mod plan_progress;
 mod plans;
@@ -406,6 +407,7 @@ async fn dispatch(
         "history" => history::history(ctx, tx, p).await,
         "contact" => texts::contact(ctx, tx, p).await,
         "waive" => late_fees::waive(ctx, tx, p).await,
+        "metrics" => metrics::run(ctx, tx, p).await,
         other => Err(Fail::Internal(anyhow::anyhow!(
             "command {other} is declared in commands/ but has no handler"
         ))),
@@ -439,6 +441,7 @@ pub const HANDLED: &[&str] = &[
     "history",
     "contact",
     "waive",
+    "metrics",
 ];
 
 #[cfg(test)]

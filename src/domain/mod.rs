@@ -9,6 +9,7 @@ pub mod cron;
 pub mod dates;
 pub mod invoice_change;
 pub mod late_fee;
+pub mod metrics;
 pub mod money;
 pub mod plan;
 pub mod policy;

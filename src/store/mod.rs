@@ -11,6 +11,7 @@ pub mod import;
 pub mod invoice_changes;
 pub mod late_fees;
 pub mod ledger;
+pub mod metrics;
 pub mod outbox;
 pub mod payment_news;
 pub mod people;

@@ -28,6 +28,7 @@ mod imports;
 mod late_fees;
 mod lifecycle;
 mod message_life;
+mod metrics;
 mod month;
 mod outbox_lease;
 mod payment_news;
