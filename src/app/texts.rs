@@ -26,10 +26,19 @@ async fn phone_of(
     tx: &mut PgConnection,
     acc: &ledger::Account,
 ) -> Result<String, Fail> {
-    let phone = ledger::primary_contact(tx, acc.id)
+    let primary = crate::store::calls::contacts(tx, acc.id)
         .await?
-        .and_then(|c| c.phone)
-        .filter(|p| !p.trim().is_empty());
+        .into_iter()
+        .next()
+        .filter(|c| c.phone.as_deref().is_some_and(|p| !p.trim().is_empty()));
+    if let Some(c) = primary.as_ref().filter(|c| c.phone_check_needed) {
+        refuse!(
+            "{}'s phone {} was logged as a wrong number: import the right number (or log a call that reaches the customer) before texting it. Nothing was changed.",
+            acc.code,
+            c.phone.as_deref().unwrap_or_default()
+        );
+    }
+    let phone = primary.and_then(|c| c.phone);
     let Some(phone) = phone else {
         refuse!(
             "{} has no phone number on file, so it cannot get texts. Add one in E.164 form (e.g. +15558675310) in the customers file (column `phone`) and import it. Nothing was changed.",

@@ -61,7 +61,7 @@ pub fn section(lines: &[PlanLine]) -> Vec<Block> {
     blocks
 }
 
-/// Re-plan (the plan form, with what is still owed filled in), a call, Escalate (refer to an
+/// Re-plan (the plan form, with what is still owed filled in), Log call, Flag for call, Escalate (refer to an
 /// agency; managers only, so others do not see it).
 pub fn broken_plan_buttons(code: &str, owed: Money) -> Vec<Button> {
     let mut buttons = Vec::new();
@@ -72,9 +72,8 @@ pub fn broken_plan_buttons(code: &str, owed: Money) -> Vec<Button> {
             ButtonStyle::Primary,
         ));
     }
-    // HOOK(call): when `ar call` (logging a call-back) is merged, this becomes
-    // `button("Log call", &format!("call {code}"), ..)`; until then a manager's call is asked
-    // for with a flag.
+    // Call the customer now (the call form), or ask for a manager's call with a flag.
+    buttons.push(super::log_call_button(code));
     buttons.push(button(
         "Flag for call",
         &format!("flag {code}"),
@@ -111,7 +110,12 @@ mod tests {
         let commands: Vec<&str> = b.iter().map(|b| b.command.as_str()).collect();
         assert_eq!(
             commands,
-            ["plan ACME-001 900.50", "flag ACME-001", "refer ACME-001"]
+            [
+                "plan ACME-001 900.50",
+                "call ACME-001",
+                "flag ACME-001",
+                "refer ACME-001"
+            ]
         );
         let form = b[0].form.as_ref().expect("re-plan opens the plan form");
         let fields: Vec<&str> = form.fields.iter().map(|f| f.name.as_str()).collect();
@@ -119,6 +123,6 @@ mod tests {
         assert!(form.fields[..3].iter().all(|f| f.required));
         // Nothing owed: nothing to re-plan.
         let none = broken_plan_buttons("ACME-001", Money::new(0, Currency::USD));
-        assert_eq!(none[0].command, "flag ACME-001");
+        assert_eq!(none[0].command, "call ACME-001");
     }
 }

@@ -187,8 +187,12 @@ pub fn describe(e: &Entry) -> String {
 /// (or, for actions nobody typed, its recorded facts).
 fn generic(e: &Entry) -> String {
     let d = &e.details;
-    let kind = s(d, "kind").unwrap_or(&e.kind).replace(['_', '.'], " ");
-    let mut out = format!("{} by {}", capitalised(&kind), by(e));
+    let key = s(d, "kind").unwrap_or(&e.kind);
+    let kind = label(key).map_or_else(
+        || capitalised(&key.replace(['_', '.'], " ")),
+        str::to_string,
+    );
+    let mut out = format!("{kind} by {}", by(e));
     if let Some(subject) = s(d, "subject").filter(|_| d["on_invoice"] == Value::Bool(true)) {
         out.push_str(&format!(" on {subject}"));
     }
@@ -215,6 +219,20 @@ fn generic(e: &Entry) -> String {
         }
     }
     out
+}
+
+/// Words for the kinds whose key reads badly on its own.
+fn label(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "sms_opt_out" => "Texts turned off (STOP)",
+        "sms_opt_in" => "Texts turned back on (START)",
+        "sms_received" => "Text received",
+        "text_delivered" => "Text delivered",
+        "text_undelivered" => "Text undelivered",
+        "text_failed" => "Text failed",
+        "contact" => "Text consent changed",
+        _ => return None,
+    })
 }
 
 fn capitalised(t: &str) -> String {

@@ -3,13 +3,13 @@
 //! sees the same id and can drop the repeat. A reminder leaves only inside the customer's send
 //! window (re-checked here, at send time), and only with what the ledger still says is owed
 //! then (`send_check`): a customer who paid since it was queued gets nothing.
-use super::send_check::{self, SendRules, Verdict};
+use super::send_check::{self, SendRules};
 use super::templates::{INVOICE_KINDS, PayInfo, ReminderPayload, Templates};
 use super::worker::{Deliverer, DeliveryError};
 use crate::domain::calendar::Calendar;
 use crate::domain::policy::Tone;
 use crate::domain::send_window::SendWindow;
-use crate::store::{Store, outbox, outbox::OutboxRow};
+use crate::store::{Store, outbox::OutboxRow};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -238,34 +238,12 @@ impl EmailDeliverer {
             Some(store) => {
                 let retry = |e: sqlx::Error| DeliveryError::Retry(e.to_string());
                 let mut conn = store.pool.acquire().await.map_err(retry)?;
-                match send_check::check(&mut conn, &row.payload, &self.rules, now)
-                    .await
-                    .map_err(retry)?
-                {
-                    Verdict::Drop {
-                        reason,
-                        account,
-                        details,
-                    } => {
-                        return Err(DeliveryError::Dropped {
-                            reason,
-                            subject: Some(account),
-                            details,
-                        });
-                    }
-                    Verdict::Send { payload, changed } => {
-                        if changed {
-                            outbox::set_payload(&mut conn, row.id, &payload)
-                                .await
-                                .map_err(retry)?;
-                        }
-                        fresh = OutboxRow {
-                            payload,
-                            ..row.clone()
-                        };
-                        &fresh
-                    }
-                }
+                let payload = send_check::payload_to_send(&mut conn, row, &self.rules, now).await?;
+                fresh = OutboxRow {
+                    payload,
+                    ..row.clone()
+                };
+                &fresh
             }
         };
         let msg = self.compose(row, now)?;

@@ -53,6 +53,37 @@ pub enum Verdict {
     },
 }
 
+/// What a queued row should say now (saved on the row when the ledger changed it), or why it
+/// is not sent at all: one step for every deliverer of reminders (email, texts).
+pub async fn payload_to_send(
+    conn: &mut PgConnection,
+    row: &crate::store::outbox::OutboxRow,
+    rules: &SendRules,
+    now: DateTime<Utc>,
+) -> Result<Value, super::worker::DeliveryError> {
+    use super::worker::DeliveryError;
+    let retry = |e: sqlx::Error| DeliveryError::Retry(e.to_string());
+    match check(conn, &row.payload, rules, now).await.map_err(retry)? {
+        Verdict::Drop {
+            reason,
+            account,
+            details,
+        } => Err(DeliveryError::Dropped {
+            reason,
+            subject: Some(account),
+            details,
+        }),
+        Verdict::Send { payload, changed } => {
+            if changed {
+                crate::store::outbox::set_payload(conn, row.id, &payload)
+                    .await
+                    .map_err(retry)?;
+            }
+            Ok(payload)
+        }
+    }
+}
+
 /// Checks an `email` reminder payload (as `ar remind` and the automatic plan write it) against
 /// the ledger as of `now`. A payload without `account_id` is sent as it is.
 pub async fn check(

@@ -5,7 +5,7 @@
 //! only while the customer's consent still stands (withdrawn since queueing: dropped, with the
 //! reason). Twilio's answer carries the message sid, kept on the outbox row so the status
 //! callbacks (`/twilio/status`) can mark the text delivered or failed.
-use super::send_check::{self, SendRules, Verdict};
+use super::send_check::{self, SendRules};
 use super::templates::{PayInfo, ReminderPayload};
 use super::worker::{Deliverer, DeliveryError};
 use crate::domain::calendar::Calendar;
@@ -13,7 +13,7 @@ use crate::domain::money::{Currency, Money};
 use crate::domain::policy::Tone;
 use crate::domain::send_window::SendWindow;
 use crate::domain::sms::{self, Encoding};
-use crate::store::{Store, outbox, outbox::OutboxRow};
+use crate::store::{Store, outbox::OutboxRow};
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -323,30 +323,7 @@ impl SmsDeliverer {
         let retry = |e: sqlx::Error| DeliveryError::Retry(e.to_string());
         let mut conn = self.store.pool.acquire().await.map_err(retry)?;
         // Send-time truth, as for email: the ledger as it is now decides what goes, if anything.
-        let payload = match send_check::check(&mut conn, &row.payload, &self.rules, now)
-            .await
-            .map_err(retry)?
-        {
-            Verdict::Drop {
-                reason,
-                account,
-                details,
-            } => {
-                return Err(DeliveryError::Dropped {
-                    reason,
-                    subject: Some(account),
-                    details,
-                });
-            }
-            Verdict::Send { payload, changed } => {
-                if changed {
-                    outbox::set_payload(&mut conn, row.id, &payload)
-                        .await
-                        .map_err(retry)?;
-                }
-                payload
-            }
-        };
+        let payload = send_check::payload_to_send(&mut conn, row, &self.rules, now).await?;
         // Consent, again: a customer who texted STOP, or a person who turned texts off, since
         // the text was queued gets nothing.
         let to = payload["to"].as_str().unwrap_or_default().to_string();

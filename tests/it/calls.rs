@@ -157,6 +157,14 @@ async fn wrong_number_marks_the_phone_until_a_call_reaches_the_customer() {
         "{text}"
     );
     assert!(text.contains("[Log call: call ACME-001]"), "{text}");
+    // No text goes to a number logged as wrong, consent or not.
+    for (id, text) in [
+        ("w-consent", "contact ACME-001 sms on"),
+        ("w-text", "remind ACME-001 sms"),
+    ] {
+        let why = refused(&app, &maria, id, text).await;
+        assert!(why.contains("wrong number"), "{why}");
+    }
     // Reaching them on it shows the number works.
     let out = ok(&app, &maria, "w3", "call ACME-001 reached spoke to Jane", 3).await;
     assert!(out.reply.text.contains("lifted"), "{}", out.reply.text);

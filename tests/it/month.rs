@@ -9,6 +9,11 @@
 //! the repeat-delinquent plan (its firm notice goes out on the repeat plan's day, not the
 //! first-time plan's).
 //!
+//! CALL-001 asks to be called back on Monday 30 November: that morning's digest lists it under
+//! the call-backs due, and once the call is logged the next digest does not. TEXT-001 consented
+//! to texts; a reminder by text goes out on 24 November, the customer answers STOP the next day
+//! (through the same handler `POST /twilio/sms` runs), and from then on no text may be queued.
+//!
 //! To add a scenario (call-backs, a text STOP): add the accounts to `CUSTOMERS_M` /
 //! `INVOICES_M`, the day's doings as `Step`s in `script` (add a `Step` variant for a new kind
 //! of doing), and the checks after the loop, reading the day's log in `Month::days`.
@@ -21,15 +26,20 @@ use dunbot::domain::roles::Role;
 use dunbot::edges::scheduler;
 use dunbot::store::schedule;
 
-const CUSTOMERS_M: &str = "account,name,email,phone,currency,timezone,owner,do_not_contact
-KEPT-001,Kept Co,ap@kept.example,,USD,UTC,maria,no
-BROKE-001,Broke Inc,ap@broke.example,,USD,UTC,tom,no
+const CUSTOMERS_M: &str =
+    "account,name,email,phone,currency,timezone,owner,do_not_contact,sms_consent
+KEPT-001,Kept Co,ap@kept.example,,USD,UTC,maria,no,
+BROKE-001,Broke Inc,ap@broke.example,,USD,UTC,tom,no,
+CALL-001,Call Ltd,ap@call.example,+15558675301,USD,UTC,maria,no,
+TEXT-001,Text Corp,ap@text.example,+15558675310,USD,UTC,tom,no,yes
 ";
 
 /// KEPT-001 is a day late on the first day; BROKE-001 falls due a week in.
 const INVOICES_M: &str = "account,invoice,issued,due,amount,currency
 KEPT-001,INV-K1,2026-10-25,2026-11-24,1200.00,USD
 BROKE-001,INV-B1,2026-11-01,2026-12-01,900.00,USD
+CALL-001,INV-C1,2026-10-01,2026-10-31,500.00,USD
+TEXT-001,INV-T1,2026-10-05,2026-11-04,250.00,USD
 ";
 
 /// The first day: Monday 2026-11-23 (`support::today`).
@@ -44,6 +54,12 @@ enum Step {
         who: Role,
         name: &'static str,
         text: &'static str,
+    },
+    /// A text from a customer's phone, as Twilio posts it to `POST /twilio/sms`.
+    Text {
+        from: &'static str,
+        body: &'static str,
+        sid: &'static str,
     },
     /// A payment reaching the ledger (as the payments import records it).
     Pay {
@@ -70,6 +86,33 @@ fn script(day: NaiveDate) -> Vec<Step> {
                 text: "plan BROKE-001 900 3 weekly 2026-11-27",
             },
         ],
+        "2026-11-24" => vec![
+            Run {
+                who: Role::Collector,
+                name: "maria",
+                text: "call CALL-001 call back 2026-11-30 after their board meets",
+            },
+            Run {
+                who: Role::Collector,
+                name: "tom",
+                text: "remind TEXT-001 sms --force",
+            },
+        ],
+        "2026-11-25" => vec![Text {
+            from: "+15558675310",
+            body: "Stop",
+            sid: "SM-month-stop",
+        }],
+        "2026-11-30" => vec![Run {
+            who: Role::Collector,
+            name: "maria",
+            text: "call CALL-001 reached will pay Friday",
+        }],
+        "2026-12-01" => vec![Run {
+            who: Role::Collector,
+            name: "tom",
+            text: "remind TEXT-001 sms --force",
+        }],
         "2026-11-26" => vec![Pay {
             code: "KEPT-001",
             invoice: "INV-K1",
@@ -182,6 +225,13 @@ impl Month {
                     day.replies
                         .push((text.to_string(), out.refused, out.reply.text));
                 }
+                Step::Text { from, body, sid } => {
+                    let to = dunbot::app::texts::inbound(app, from, body, sid, at(date, 12))
+                        .await
+                        .unwrap();
+                    day.replies
+                        .push((format!("text {body}"), false, to.join(",")));
+                }
                 Step::Pay {
                     code,
                     invoice,
@@ -221,7 +271,7 @@ fn d_(s: &str) -> NaiveDate {
 }
 
 #[tokio::test]
-async fn a_month_day_by_day_with_one_plan_kept_and_one_broken() {
+async fn a_month_day_by_day_with_plans_kept_and_broken_call_backs_and_a_stop() {
     let mut m = Month::new().await;
     let mut date = first_day();
     while date <= first_day() + Days::new(30) {
@@ -315,7 +365,12 @@ async fn a_month_day_by_day_with_one_plan_kept_and_one_broken() {
         .digest
         .as_ref()
         .expect("a digest on Wed 9 Dec");
-    for command in ["plan BROKE-001 600.00", "flag BROKE-001", "refer BROKE-001"] {
+    for command in [
+        "plan BROKE-001 600.00",
+        "call BROKE-001",
+        "flag BROKE-001",
+        "refer BROKE-001",
+    ] {
         assert!(
             broke_day.contains(&format!("\"{command}\"")),
             "{command}: {broke_day}"
@@ -335,14 +390,56 @@ async fn a_month_day_by_day_with_one_plan_kept_and_one_broken() {
         Some(&(d("2026-12-11"), "firm_notice".to_string())),
         "{auto:?}"
     );
-    let held: Vec<_> = m
+    assert!(
+        auto.iter().all(|(day, _)| *day >= d_("2026-12-09")),
+        "{auto:?}"
+    );
+    // The other overdue accounts were chased by themselves meanwhile: the runs did run.
+    let queued: u32 = m
         .days
         .iter()
-        .filter(|d| d.date < d_("2026-12-09"))
         .filter_map(|d| d.autoplan.as_ref())
         .map(|r| r.queued)
-        .collect();
-    assert!(held.iter().all(|n| *n == 0), "{held:?}");
+        .sum();
+    assert!(queued as usize > auto.len(), "{queued}");
+    // CALL-001: listed among the call-backs on the day asked for, and not once it was made.
+    for day in &m.days {
+        let Some(digest) = &day.digest else { continue };
+        let listed = digest.contains("Call-backs due today") && digest.contains("CALL-001");
+        assert_eq!(
+            listed,
+            day.date == d("2026-11-30"),
+            "{}: {digest}",
+            day.date
+        );
+    }
+    let call_day = &m.day("2026-11-24").replies;
+    assert!(
+        call_day.iter().all(|(_, refused, _)| !refused),
+        "{call_day:?}"
+    );
+
+    // TEXT-001: one text queued with consent, STOP turned consent off, a later text refused
+    // (even forced), and the timeline tells the story.
+    assert_eq!(m.day("2026-11-25").replies[0].2, "TEXT-001");
+    let (_, refused, reply) = &m.day("2026-12-01").replies[0];
+    assert!(*refused && reply.contains("STOP"), "{reply}");
+    let texts: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'sms'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(texts, 1);
+    let history = run_as(
+        app,
+        &person("tom", Role::Collector),
+        "history",
+        "history TEXT-001",
+        d("2026-12-23"),
+    )
+    .await;
+    let history = serde_json::to_string(&history.reply).unwrap();
+    assert!(history.contains("Texts turned off (STOP)"), "{history}");
+
     let card = run_as(
         app,
         &person("tom", Role::Collector),

@@ -284,7 +284,12 @@ async fn installments_are_kept_by_payments_and_a_missed_one_breaks_the_plan() {
     let commands: Vec<&str> = msg.buttons().map(|b| b.command.as_str()).collect();
     assert_eq!(
         commands,
-        ["plan ACME-001 1050.00", "flag ACME-001", "refer ACME-001"]
+        [
+            "plan ACME-001 1050.00",
+            "call ACME-001",
+            "flag ACME-001",
+            "refer ACME-001"
+        ]
     );
     // Running the steps again changes nothing.
     let actions = count(&app, "actions").await;
