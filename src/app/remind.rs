@@ -69,7 +69,12 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         },
         days_since_last: last.map(|at| days_since(at, ctx.today, s.time_zone)),
     };
-    let force = format!("`{} {target} {tone} --force`", ctx.typed("remind"));
+    let by = p
+        .get("channel")
+        .filter(|c| *c != "email")
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
+    let force = format!("`{} {target} {tone}{by} --force`", ctx.typed("remind"));
     match reminder_refusal(&facts, s.reminder_cooldown_days, p.flag("force")) {
         None => {}
         Some(NoReminder::DoNotContact) => refuse!(

@@ -126,6 +126,10 @@ pub struct PromiseLine {
     pub promised_for: NaiveDate,
     pub logged_by: String,
     pub actions: LineActions,
+    /// What is still owed of it: the promised amount less payments since it was logged.
+    pub owed: Money,
+    /// The account's stage, for the broken promise's Escalate button.
+    pub stage: Option<Stage>,
 }
 
 #[derive(Debug, Clone)]
@@ -206,8 +210,11 @@ fn line(a: &AccountAgg, st: &Standing, actions: LineActions, amount: i64) -> Acc
     }
 }
 
-fn promise_line(p: &PromiseFacts, actions: LineActions) -> PromiseLine {
+fn promise_line(p: &PromiseFacts, actions: LineActions, stage: Option<Stage>) -> PromiseLine {
+    let paid: i64 = p.paid_minor.iter().sum();
     PromiseLine {
+        owed: money((p.amount_minor - paid).max(0), &p.currency),
+        stage,
         id: p.id,
         code: p.code.clone(),
         name: p.name.clone(),
@@ -254,6 +261,8 @@ pub fn build(
         .collect();
     let actions_of: HashMap<i64, LineActions> =
         assessed.iter().map(|(a, _, act)| (a.id, *act)).collect();
+    let stage_of: HashMap<i64, Option<Stage>> =
+        assessed.iter().map(|(a, st, _)| (a.id, st.stage)).collect();
 
     let mut promises_due = Vec::new();
     let mut promises_broken = Vec::new();
@@ -279,7 +288,8 @@ pub fn build(
         }
         if broken_accounts.insert(p.account_id) {
             let actions = actions_of.get(&p.account_id).copied().unwrap_or_default();
-            promises_broken.push(promise_line(p, actions));
+            let stage = stage_of.get(&p.account_id).copied().flatten();
+            promises_broken.push(promise_line(p, actions, stage));
         }
     }
     for p in &snap.promises {
@@ -289,7 +299,7 @@ pub fn build(
             && !broken_accounts.contains(&p.account_id)
             && due_accounts.insert(p.account_id)
         {
-            promises_due.push(promise_line(p, LineActions::default()));
+            promises_due.push(promise_line(p, LineActions::default(), None));
         }
     }
 

@@ -43,6 +43,51 @@ pub fn buttons_for(code: &str, actions: LineActions) -> Vec<Button> {
     buttons
 }
 
+/// A broken promise's next steps: Re-promise (the promise form, with what is still owed filled
+/// in), Log call, Flag for call, and Escalate to the stage after the account's current one.
+/// Each only where its command would not be refused.
+pub fn broken_promise_buttons(p: &super::build::PromiseLine) -> Vec<Button> {
+    let mut buttons = Vec::new();
+    if p.actions.promise && p.owed.minor > 0 {
+        buttons.push(button(
+            "Re-promise",
+            &format!("promise {} {}", p.code, p.owed.plain()),
+            ButtonStyle::Primary,
+        ));
+    }
+    buttons.push(super::log_call_button(&p.code));
+    if p.actions.flag {
+        buttons.push(button(
+            "Flag for call",
+            &format!("flag {}", p.code),
+            ButtonStyle::Default,
+        ));
+    }
+    let (label, command) = escalation(&p.code, p.stage);
+    if !command.starts_with("remind") || p.actions.remind {
+        buttons.push(button(&label, &command, ButtonStyle::Danger));
+    }
+    buttons
+}
+
+/// The step after `stage`: the firm notice, then the final notice, then a management call,
+/// then the agency.
+fn escalation(code: &str, stage: Option<Stage>) -> (String, String) {
+    match stage {
+        Some(Stage::FirmNotice) => (
+            "Escalate: final notice".into(),
+            format!("remind {code} final"),
+        ),
+        Some(Stage::ManagementCall) | Some(Stage::AgencyReferral) => {
+            ("Escalate: refer to agency".into(), format!("refer {code}"))
+        }
+        _ => (
+            "Escalate: firm notice".into(),
+            format!("remind {code} firm"),
+        ),
+    }
+}
+
 /// Approve / Reject on a settlement offer: in the digest, the managers' ping and the offer's
 /// reply alike.
 pub fn decision_buttons(offer_id: i64) -> Vec<Button> {
@@ -268,7 +313,7 @@ pub fn render(d: &Digest) -> Message {
                     "*{}* {} promised {} by {} (logged by {})",
                     p.code, p.name, p.amount, p.promised_for, p.logged_by
                 ),
-                buttons: buttons_for(&p.code, p.actions),
+                buttons: broken_promise_buttons(p),
             });
         }
         summary.push(count_of(
@@ -416,6 +461,66 @@ pub fn render(d: &Digest) -> Message {
 mod tests {
     use super::*;
     use crate::domain::money::{Currency, Money};
+
+    fn broken(
+        stage: Option<Stage>,
+        owed: i64,
+        actions: LineActions,
+    ) -> super::super::build::PromiseLine {
+        super::super::build::PromiseLine {
+            id: 1,
+            code: "ACME-001".into(),
+            name: "Acme".into(),
+            amount: Money::new(50_000, Currency::USD),
+            promised_for: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            logged_by: "maria".into(),
+            actions,
+            owed: Money::new(owed, Currency::USD),
+            stage,
+        }
+    }
+
+    #[test]
+    fn a_broken_promise_offers_re_promise_a_call_a_flag_and_the_next_stage() {
+        let all = LineActions {
+            remind: true,
+            promise: true,
+            flag: true,
+        };
+        let commands = |p| -> Vec<String> {
+            broken_promise_buttons(&p)
+                .into_iter()
+                .map(|b| b.command)
+                .collect()
+        };
+        // USD 200.00 of USD 500.00 paid: USD 300.00 is still owed.
+        assert_eq!(
+            commands(broken(Some(Stage::Inquiry), 30_000, all)),
+            [
+                "promise ACME-001 300.00",
+                "call ACME-001",
+                "flag ACME-001",
+                "remind ACME-001 firm"
+            ]
+        );
+        assert_eq!(
+            commands(broken(Some(Stage::FirmNotice), 30_000, all))[3],
+            "remind ACME-001 final"
+        );
+        assert_eq!(
+            commands(broken(Some(Stage::ManagementCall), 30_000, all))[3],
+            "refer ACME-001"
+        );
+        // Nothing owed, already flagged, a reminder not allowed now: only what can be used.
+        let none = LineActions::default();
+        assert_eq!(
+            commands(broken(Some(Stage::Inquiry), 0, none)),
+            ["call ACME-001"]
+        );
+        let form = &broken_promise_buttons(&broken(None, 30_000, all))[0];
+        assert_eq!(form.label, "Re-promise");
+        assert!(form.form.is_some(), "the promise form asks for the date");
+    }
 
     fn line(actions: LineActions) -> AccountLine {
         AccountLine {

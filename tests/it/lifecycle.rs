@@ -284,6 +284,19 @@ async fn a_promise_pauses_chasing_and_a_broken_one_resumes_it_at_once() {
         .find(|p| p.code == "BOLT-001")
         .unwrap_or_else(|| panic!("{:?}", dg.promises_broken));
     assert!(bolt.actions.remind && bolt.actions.flag, "{bolt:?}");
+    // Its line offers the next steps: promise again what is still owed, call, flag, escalate.
+    let rendered = serde_json::to_string(&digest::render(&dg)).unwrap();
+    for command in [
+        format!("promise BOLT-001 {}", bolt.owed.plain()),
+        "call BOLT-001".to_string(),
+        "flag BOLT-001".to_string(),
+    ] {
+        assert!(
+            rendered.contains(&format!("\"{command}\"")),
+            "{command}: {rendered}"
+        );
+    }
+    assert!(rendered.contains("Escalate: "), "{rendered}");
     assert!(
         !dg.escalations
             .items
