@@ -96,9 +96,10 @@ pub async fn upsert_account(
         .await?
         .rows_affected();
         if updated == 0 {
-            sqlx::query("INSERT INTO contacts (account_id, name, email) VALUES ($1, $2, $3)")
+            // The customer's name is the account's; the contact's stays unset so reminders
+            // greet no company as a person ("Dear Acme Corp,").
+            sqlx::query("INSERT INTO contacts (account_id, email) VALUES ($1, $2)")
                 .bind(id)
-                .bind(f.name)
                 .bind(email)
                 .execute(&mut *conn)
                 .await?;

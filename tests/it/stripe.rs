@@ -124,18 +124,20 @@ async fn each_event_type_is_applied() {
             .0,
         StatusCode::OK
     );
-    let acc: (String, String, String) = sqlx::query_as(
-        "SELECT a.code, a.time_zone, c.email FROM accounts a JOIN contacts c ON c.account_id = a.id",
+    let acc: (String, String, String, Option<String>) = sqlx::query_as(
+        "SELECT a.code, a.time_zone, c.email, c.name FROM accounts a JOIN contacts c ON c.account_id = a.id",
     )
     .fetch_one(&app.store.pool)
     .await
     .unwrap();
+    // The contact has no name of its own: reminders greet no company as a person.
     assert_eq!(
         acc,
         (
             "ACME-9".into(),
             "Europe/Berlin".into(),
-            "ap@cus_A.example".into()
+            "ap@cus_A.example".into(),
+            None
         )
     );
     let mut renamed = cus.clone();
