@@ -328,6 +328,28 @@ async fn api_every_refusal_writes_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // Refused before the body is read: a caller without a token announcing 10 MB and
+    // sending a few bytes gets its 401 at once, without dunbot waiting for the rest.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = api.url.trim_start_matches("http://").to_string();
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(
+            format!(
+                "POST /api/v1/invoices HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n[{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut head = vec![0u8; 64];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read(&mut head))
+            .await
+            .expect("answered without the body")
+            .unwrap();
+        let status = String::from_utf8_lossy(&head[..n]).to_string();
+        assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+    }
 
     // 400: not JSON, not an array, a wrong type, an unknown field, a bad key.
     let (s, v, h) = api

@@ -11,7 +11,9 @@ mod read;
 
 use crate::app::App;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use std::sync::Arc;
 
@@ -24,7 +26,8 @@ pub const MAX_ROWS: usize = 10_000;
 /// before it is parsed.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// The `/api/v1` routes.
+/// The `/api/v1` routes. Every one but the OpenAPI document needs a live token, checked
+/// before the body is read.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/api/v1/customers", post(ingest::customers))
@@ -33,7 +36,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/invoice-changes", post(changes::post))
         .route("/api/v1/accounts/{code}", get(read::account))
         .route("/api/v1/actions", get(read::actions))
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
+}
+
+/// Refuses a request without a live token before its body is taken in, so an unknown caller
+/// cannot make dunbot read up to 16 MiB; the handlers then name the caller from the token.
+async fn require_token(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    match auth::caller(&app, req.headers()).await {
+        Ok(_) => next.run(req).await,
+        Err(problem) => problem.into_response(),
+    }
 }
