@@ -77,7 +77,8 @@ impl Default for Settings {
     }
 }
 
-fn var(name: &str) -> Option<String> {
+/// The variable, trimmed; `None` when unset or blank (a blank line in `.env` means unset).
+pub fn var(name: &str) -> Option<String> {
     env::var(name)
         .ok()
         .map(|v| v.trim().to_string())

@@ -34,18 +34,13 @@ pub async fn resolve_promises(
         let acc = ledger::account_by_id(&mut tx, p.account_id).await?;
         actions::insert_if_new(
             &mut tx,
-            &actions::NewAction {
-                at: now,
-                actor_platform: "system".into(),
-                actor_id: "dunbot".into(),
-                actor_name: "dunbot".into(),
-                channel: "system".into(),
-                kind: format!("promise_{}", status.key()),
-                subject: Some(acc.code.clone()),
-                outcome: "ok",
-                details: json!({"promise_id": p.id, "amount_minor": p.amount_minor, "promised_for": p.promised_for, "as_of": today}),
-                idempotency_key: Some(format!("promise:{}:{}", p.id, status.key())),
-            },
+            &actions::NewAction::by_dunbot(
+                now,
+                format!("promise_{}", status.key()),
+                Some(acc.code.clone()),
+                json!({"promise_id": p.id, "amount_minor": p.amount_minor, "promised_for": p.promised_for, "as_of": today}),
+                format!("promise:{}:{}", p.id, status.key()),
+            ),
         )
         .await?;
         if status == PromiseStatus::Kept {

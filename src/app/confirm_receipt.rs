@@ -200,18 +200,13 @@ pub async fn ask_by_email(app: &App, date: NaiveDate, now: DateTime<Utc>) -> Res
         }
         actions::insert_if_new(
             &mut tx,
-            &actions::NewAction {
-                at: now,
-                actor_platform: "system".into(),
-                actor_id: "dunbot".into(),
-                actor_name: "dunbot".into(),
-                channel: "system".into(),
-                kind: "confirm_asked".into(),
-                subject: Some(inv.number.clone()),
-                outcome: "ok",
-                details: json!({"account": acc.code, "to": email, "outbox_id": outbox_id, "sends_at": opens, "as_of": date}),
-                idempotency_key: Some(key),
-            },
+            &actions::NewAction::by_dunbot(
+                now,
+                "confirm_asked",
+                Some(inv.number.clone()),
+                json!({"account": acc.code, "to": email, "outbox_id": outbox_id, "sends_at": opens, "as_of": date}),
+                key,
+            ),
         )
         .await?;
         tx.commit().await?;

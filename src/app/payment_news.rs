@@ -101,18 +101,13 @@ pub async fn after_payments(
             collections::set_promise_status(tx, p.id, PromiseStatus::Kept.key(), now).await?;
             actions::insert_if_new(
                 tx,
-                &actions::NewAction {
-                    at: now,
-                    actor_platform: "system".into(),
-                    actor_id: "dunbot".into(),
-                    actor_name: "dunbot".into(),
-                    channel: "system".into(),
-                    kind: "promise_kept".into(),
-                    subject: Some(p.code.clone()),
-                    outcome: "ok",
-                    details: json!({"promise_id": p.id, "amount_minor": p.amount_minor, "promised_for": p.promised_for, "as_of": today, "payments": payment_ids}),
-                    idempotency_key: Some(format!("promise:{}:kept", p.id)),
-                },
+                &actions::NewAction::by_dunbot(
+                    now,
+                    "promise_kept",
+                    Some(p.code.clone()),
+                    json!({"promise_id": p.id, "amount_minor": p.amount_minor, "promised_for": p.promised_for, "as_of": today, "payments": payment_ids}),
+                    format!("promise:{}:kept", p.id),
+                ),
             )
             .await?;
         }

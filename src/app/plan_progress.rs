@@ -183,18 +183,7 @@ async fn record(
 ) -> Result<()> {
     actions::insert_if_new(
         tx,
-        &actions::NewAction {
-            at: now,
-            actor_platform: "system".into(),
-            actor_id: "dunbot".into(),
-            actor_name: "dunbot".into(),
-            channel: "system".into(),
-            kind: kind.into(),
-            subject: Some(code.into()),
-            outcome: "ok",
-            details,
-            idempotency_key: Some(key),
-        },
+        &actions::NewAction::by_dunbot(now, kind, Some(code.into()), details, key),
     )
     .await?;
     Ok(())

@@ -109,16 +109,14 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
         actions::insert(
             &mut tx,
             &actions::NewAction {
-                at: now,
-                actor_platform: "system".into(),
-                actor_id: "dunbot".into(),
-                actor_name: "dunbot".into(),
                 channel: sub.channel.clone(),
-                kind: "digest_posted".into(),
-                subject: None,
-                outcome: "ok",
-                details: json!({"run_date": run_date, "scheduled_at": fire, "late": late, "instance": app.settings.instance_id, "outbox_id": outbox_id}),
-                idempotency_key: Some(key),
+                ..actions::NewAction::by_dunbot(
+                    now,
+                    "digest_posted",
+                    None,
+                    json!({"run_date": run_date, "scheduled_at": fire, "late": late, "instance": app.settings.instance_id, "outbox_id": outbox_id}),
+                    key,
+                )
             },
         )
         .await?;

@@ -6,6 +6,7 @@
 use super::send_check::{self, SendRules};
 use super::templates::{INVOICE_KINDS, PayInfo, ReminderPayload, Templates};
 use super::worker::{Deliverer, DeliveryError};
+use crate::config::var;
 use crate::domain::calendar::Calendar;
 use crate::domain::policy::Tone;
 use crate::domain::send_window::SendWindow;
@@ -33,13 +34,6 @@ pub struct MailSettings {
     pub pay: PayInfo,
     pub template_dir: Option<std::path::PathBuf>,
     pub timeout: Duration,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 impl MailSettings {

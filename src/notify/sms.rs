@@ -8,6 +8,7 @@
 use super::send_check::{self, SendRules};
 use super::templates::{PayInfo, ReminderPayload};
 use super::worker::{Deliverer, DeliveryError};
+use crate::config::var;
 use crate::domain::calendar::Calendar;
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::Tone;
@@ -45,13 +46,6 @@ pub struct TwilioSettings {
     pub pay: PayInfo,
     pub template_dir: Option<PathBuf>,
     pub timeout: Duration,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// `DUNBOT_PUBLIC_URL` without a trailing slash: the base URL Twilio was given for dunbot.
@@ -149,25 +143,7 @@ pub struct SmsTemplates {
 
 impl SmsTemplates {
     pub fn load(dir: Option<PathBuf>) -> Result<SmsTemplates> {
-        let mut env = Environment::new();
-        let dir = dir.map(|d| d.join("sms"));
-        env.set_loader(move |name| {
-            if let Some(dir) = &dir {
-                let path = dir.join(name);
-                if path.is_file() {
-                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                        minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            format!("reading template {}: {e}", path.display()),
-                        )
-                    });
-                }
-            }
-            Ok(DEFAULTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, t)| t.to_string()))
-        });
+        let env = super::templates::overridable(dir.map(|d| d.join("sms")), DEFAULTS);
         Ok(SmsTemplates { env })
     }
 

@@ -208,30 +208,41 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
+/// A template environment of compiled-in `defaults`, each replaced by a file of the same name
+/// in `dir` when one is there (email's and texts' templates alike).
+pub fn overridable(
+    dir: Option<PathBuf>,
+    defaults: &'static [(&'static str, &'static str)],
+) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_loader(move |name| {
+        if let Some(dir) = &dir {
+            let path = dir.join(name);
+            if path.is_file() {
+                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        format!("reading template {}: {e}", path.display()),
+                    )
+                });
+            }
+        }
+        Ok(defaults
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.to_string()))
+    });
+    env
+}
+
 impl Templates {
     /// The compiled-in defaults, each replaced by a file of the same name in `dir` if present.
     /// Every tone is rendered once with sample data, so a broken edit fails at start, not at
     /// the first reminder.
     pub fn load(dir: Option<PathBuf>) -> Result<Templates> {
-        let mut env = Environment::new();
-        env.set_loader(move |name| {
-            if let Some(dir) = &dir {
-                let path = dir.join(name);
-                if path.is_file() {
-                    return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                        minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            format!("reading template {}: {e}", path.display()),
-                        )
-                    });
-                }
-            }
-            Ok(DEFAULTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, t)| t.to_string()))
-        });
-        let t = Templates { env };
+        let t = Templates {
+            env: overridable(dir, DEFAULTS),
+        };
         let sample = ReminderPayload {
             account_id: None,
             account: "SAMPLE-1".into(),

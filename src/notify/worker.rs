@@ -186,21 +186,16 @@ async fn record_dropped(
     outbox::mark_dropped(&mut tx, row.id, reason).await?;
     actions::insert_if_new(
         &mut tx,
-        &actions::NewAction {
-            at: Utc::now(),
-            actor_platform: "system".into(),
-            actor_id: "dunbot".into(),
-            actor_name: "dunbot".into(),
-            channel: "system".into(),
-            kind: "reminder_dropped".into(),
+        &actions::NewAction::by_dunbot(
+            Utc::now(),
+            "reminder_dropped",
             subject,
-            outcome: "ok",
-            details: serde_json::json!({
+            serde_json::json!({
                 "reason": reason, "outbox_id": row.id, "dedupe_key": row.dedupe_key,
                 "to": row.payload["to"], "facts": details,
             }),
-            idempotency_key: Some(format!("dropped:{}", row.dedupe_key)),
-        },
+            format!("dropped:{}", row.dedupe_key),
+        ),
     )
     .await?;
     tx.commit().await?;

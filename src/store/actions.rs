@@ -18,6 +18,31 @@ pub struct NewAction {
     pub idempotency_key: Option<String>,
 }
 
+impl NewAction {
+    /// A step dunbot took by itself (promise resolved, reminder dropped, digest posted): in the
+    /// system channel, done once per `key`.
+    pub fn by_dunbot(
+        at: DateTime<Utc>,
+        kind: impl Into<String>,
+        subject: Option<String>,
+        details: serde_json::Value,
+        key: String,
+    ) -> NewAction {
+        NewAction {
+            at,
+            actor_platform: "system".into(),
+            actor_id: "dunbot".into(),
+            actor_name: "dunbot".into(),
+            channel: "system".into(),
+            kind: kind.into(),
+            subject,
+            outcome: "ok",
+            details,
+            idempotency_key: Some(key),
+        }
+    }
+}
+
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct ActionRow {
     pub id: i64,

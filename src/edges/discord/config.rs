@@ -1,4 +1,5 @@
 //! The Discord edge's settings, read from the environment (`.env.example` documents them).
+use crate::config::var;
 use crate::domain::roles::Role;
 use anyhow::{Result, bail};
 use std::time::Duration;
@@ -60,13 +61,6 @@ impl Default for DiscordConfig {
             answer_within: Duration::from_secs(2),
         }
     }
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 fn id(name: &str, v: &str) -> Result<u64> {
