@@ -183,7 +183,13 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             if invoices.len() == 1 { "" } else { "s" }
         ),
     };
-    let when = when_it_goes(ctx, opens, tz);
+    let when = crate::domain::send_window::when_it_goes(
+        ctx.app.settings.mail_configured,
+        "email is set up (SMTP_URL and DUNBOT_MAIL_FROM); until then it waits in the outbox",
+        ctx.now,
+        opens,
+        tz,
+    );
     // `both`: the text too, after the same checks and its own (a refusal undoes the email).
     let text_part = match channel {
         "both" => Some(super::texts::queue(ctx, tx, &acc, &payload).await?),
@@ -218,26 +224,6 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
 
 /// When a queued reminder leaves: within moments, at the next opening of the customer's send
 /// window, or once a replica has email configured.
-fn when_it_goes(ctx: &Ctx<'_>, opens: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
-    let setup =
-        "email is set up (SMTP_URL and DUNBOT_MAIL_FROM); until then it waits in the outbox";
-    let at = format!(
-        "{} ({})",
-        opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
-        opens.format("%H:%M UTC")
-    );
-    match (ctx.app.settings.mail_configured, opens > ctx.now) {
-        (true, false) => "it goes out in a moment.".into(),
-        (true, true) => {
-            format!("it is outside the customer's send window, so it will go out {at}.")
-        }
-        (false, false) => format!("it goes out once {setup}."),
-        (false, true) => format!(
-            "it is outside the customer's send window, so it will go out {at} at the earliest, once {setup}."
-        ),
-    }
-}
-
 /// The policy stage when dunbot itself queued the reminder: the automatic plan's request ids
 /// are `auto:<account>:<stage>:<date>` (see `automatic::plan`).
 fn automatic_stage(ctx: &Ctx<'_>) -> Option<Stage> {

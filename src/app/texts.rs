@@ -158,29 +158,14 @@ pub async fn queue(
         outbox_id,
         phone,
         sends_at: opens,
-        when: when_it_goes(ctx.app, ctx.now, opens, tz),
-    })
-}
-
-/// When a queued text leaves: within moments, at the next opening of the customer's send
-/// window, or once a replica has Twilio configured.
-fn when_it_goes(app: &App, now: DateTime<Utc>, opens: DateTime<Utc>, tz: Tz) -> String {
-    let setup = "Twilio is set up (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM); until then it waits in the outbox";
-    let at = format!(
-        "{} ({})",
-        opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
-        opens.format("%H:%M UTC")
-    );
-    match (app.settings.sms_configured, opens > now) {
-        (true, false) => "it goes out in a moment.".into(),
-        (true, true) => {
-            format!("it is outside the customer's send window, so it will go out {at}.")
-        }
-        (false, false) => format!("it goes out once {setup}."),
-        (false, true) => format!(
-            "it is outside the customer's send window, so it will go out {at} at the earliest, once {setup}."
+        when: crate::domain::send_window::when_it_goes(
+            ctx.app.settings.sms_configured,
+            "Twilio is set up (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM); until then it waits in the outbox",
+            ctx.now,
+            opens,
+            tz,
         ),
-    }
+    })
 }
 
 /// An inbound text from `from` (E.164). A keyword (STOP, START, …) turns consent off or on for

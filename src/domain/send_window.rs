@@ -110,6 +110,33 @@ impl SendWindow {
     }
 }
 
+/// What to tell the person who queued a message about when it leaves: within moments, at the
+/// next opening `opens` of the customer's window, and/or once the sender is set up (`setup`
+/// names what is missing, e.g. the SMTP settings). Shared by email and text reminders.
+pub fn when_it_goes(
+    configured: bool,
+    setup: &str,
+    now: DateTime<Utc>,
+    opens: DateTime<Utc>,
+    tz: Tz,
+) -> String {
+    let at = format!(
+        "{} ({})",
+        opens.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
+        opens.format("%H:%M UTC")
+    );
+    match (configured, opens > now) {
+        (true, false) => "it goes out in a moment.".into(),
+        (true, true) => {
+            format!("it is outside the customer's send window, so it will go out {at}.")
+        }
+        (false, false) => format!("it goes out once {setup}."),
+        (false, true) => format!(
+            "it is outside the customer's send window, so it will go out {at} at the earliest, once {setup}."
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +202,28 @@ mod tests {
         let at = utc("2026-11-28T03:00:00Z");
         assert!(SendWindow::always().is_open(&cal, Tz::UTC, at));
         assert_eq!(SendWindow::always().next_opening(&cal, Tz::UTC, at), at);
+    }
+
+    #[test]
+    fn when_it_goes_names_the_local_opening_and_what_is_missing() {
+        let now = utc("2026-11-28T03:00:00Z");
+        let later = utc("2026-11-30T14:00:00Z");
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(
+            when_it_goes(true, "x", now, now, ny),
+            "it goes out in a moment."
+        );
+        assert_eq!(
+            when_it_goes(true, "x", now, later, ny),
+            "it is outside the customer's send window, so it will go out Mon 2026-11-30 09:00 EST (14:00 UTC)."
+        );
+        assert_eq!(
+            when_it_goes(false, "SMTP is set", now, now, ny),
+            "it goes out once SMTP is set."
+        );
+        assert!(
+            when_it_goes(false, "SMTP is set", now, later, ny)
+                .ends_with("09:00 EST (14:00 UTC) at the earliest, once SMTP is set.")
+        );
     }
 }
