@@ -62,7 +62,8 @@ pub async fn refer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
                 .unwrap_or_else(|_| agency.name.clone())
         );
     }
-    let referral_id = collections::insert_referral(tx, acc.id, agency.id, ctx.who()).await?;
+    let referral_id =
+        collections::insert_referral(tx, acc.id, agency.id, ctx.who(), ctx.now).await?;
     // What the agency needs to take over, as the invoices stood before the hand-over.
     let case = super::case_file::build(ctx, tx, &acc, &unpaid).await?;
     let moved = ledger::hand_invoices_to_agency(tx, acc.id).await?;
@@ -142,6 +143,7 @@ pub async fn offer(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resu
             currency: amount.currency.code(),
             note,
             offered_by: ctx.who(),
+            offered_at: ctx.now,
         },
     )
     .await?;

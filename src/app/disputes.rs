@@ -26,7 +26,7 @@ pub async fn dispute(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             other.replace('_', " ")
         ),
     }
-    let id = collections::open_dispute(tx, inv.id, reason, ctx.who()).await?;
+    let id = collections::open_dispute(tx, inv.id, reason, ctx.who(), ctx.now).await?;
     ledger::set_invoice_status(tx, inv.id, "disputed").await?;
     let text = format!(
         "{} ({}) is disputed: {reason}. No reminders or escalation for it until resolved. Logged by {}.",
@@ -49,7 +49,7 @@ pub async fn resolve(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
             inv.status.replace('_', " ")
         );
     }
-    let reason = collections::close_dispute(tx, inv.id, ctx.who()).await?;
+    let reason = collections::close_dispute(tx, inv.id, ctx.who(), ctx.now).await?;
     let status = if inv.balance_minor() <= 0 {
         "paid"
     } else {

@@ -21,7 +21,7 @@ pub async fn flag(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Resul
             acc.code
         );
     }
-    let id = collections::insert_flag(tx, acc.id, reason, ctx.who()).await?;
+    let id = collections::insert_flag(tx, acc.id, reason, ctx.who(), ctx.now).await?;
     let text = format!(
         "{} ({}) flagged for a management call by {}: {reason}",
         acc.code,
@@ -72,7 +72,7 @@ pub async fn unflag(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
             acc.code
         );
     };
-    collections::resolve_flag(tx, f.id, ctx.who(), outcome).await?;
+    collections::resolve_flag(tx, f.id, ctx.who(), outcome, ctx.now).await?;
     let text = format!(
         "Management call on {} closed by {}: {outcome}",
         acc.code,

@@ -86,6 +86,7 @@ pub async fn apply(
             reason: change.reason.as_deref(),
             reference: change.reference.as_deref(),
             actor: &actor.name,
+            at: now,
         },
         effect.amount_minor,
     )

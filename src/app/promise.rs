@@ -45,6 +45,7 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             logged_on: ctx.today,
             note,
             logged_by: ctx.who(),
+            logged_at: ctx.now,
         },
     )
     .await?;

@@ -24,6 +24,8 @@ pub struct NewPromise<'a> {
     pub logged_on: NaiveDate,
     pub note: Option<&'a str>,
     pub logged_by: &'a str,
+    /// The app's clock, so the history and metrics agree with the action row.
+    pub logged_at: DateTime<Utc>,
 }
 
 pub async fn insert_promise(
@@ -31,8 +33,8 @@ pub async fn insert_promise(
     p: &NewPromise<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO promises (account_id, amount_minor, currency, promised_for, logged_on, note, logged_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO promises (account_id, amount_minor, currency, promised_for, logged_on, note, logged_by, logged_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(p.account_id)
     .bind(p.amount_minor)
@@ -41,6 +43,7 @@ pub async fn insert_promise(
     .bind(p.logged_on)
     .bind(p.note)
     .bind(p.logged_by)
+    .bind(p.logged_at)
     .fetch_one(conn)
     .await
 }
@@ -91,13 +94,15 @@ pub async fn open_dispute(
     invoice_id: i64,
     reason: &str,
     by: &str,
+    at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO disputes (invoice_id, reason, opened_by) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO disputes (invoice_id, reason, opened_by, opened_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(invoice_id)
     .bind(reason)
     .bind(by)
+    .bind(at)
     .fetch_one(conn)
     .await
 }
@@ -107,12 +112,14 @@ pub async fn close_dispute(
     conn: &mut PgConnection,
     invoice_id: i64,
     by: &str,
+    at: DateTime<Utc>,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE disputes SET resolved_by = $2, resolved_at = now() WHERE invoice_id = $1 AND resolved_at IS NULL RETURNING reason",
+        "UPDATE disputes SET resolved_by = $2, resolved_at = $3 WHERE invoice_id = $1 AND resolved_at IS NULL RETURNING reason",
     )
     .bind(invoice_id)
     .bind(by)
+    .bind(at)
     .fetch_optional(conn)
     .await
 }
@@ -141,13 +148,15 @@ pub async fn insert_flag(
     account_id: i64,
     reason: &str,
     by: &str,
+    at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO flags (account_id, reason, flagged_by) VALUES ($1, $2, $3) RETURNING id",
+        "INSERT INTO flags (account_id, reason, flagged_by, flagged_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(account_id)
     .bind(reason)
     .bind(by)
+    .bind(at)
     .fetch_one(conn)
     .await
 }
@@ -157,15 +166,15 @@ pub async fn resolve_flag(
     flag_id: i64,
     by: &str,
     outcome: &str,
+    at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE flags SET resolved_by = $2, resolved_at = now(), outcome = $3 WHERE id = $1",
-    )
-    .bind(flag_id)
-    .bind(by)
-    .bind(outcome)
-    .execute(conn)
-    .await?;
+    sqlx::query("UPDATE flags SET resolved_by = $2, resolved_at = $4, outcome = $3 WHERE id = $1")
+        .bind(flag_id)
+        .bind(by)
+        .bind(outcome)
+        .bind(at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -254,11 +263,13 @@ pub async fn insert_referral(
     account_id: i64,
     agency_id: i64,
     by: &str,
+    at: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("INSERT INTO referrals (account_id, agency_id, referred_by) VALUES ($1, $2, $3) RETURNING id")
+    sqlx::query_scalar("INSERT INTO referrals (account_id, agency_id, referred_by, referred_at) VALUES ($1, $2, $3, $4) RETURNING id")
         .bind(account_id)
         .bind(agency_id)
         .bind(by)
+        .bind(at)
         .fetch_one(conn)
         .await
 }
@@ -287,12 +298,13 @@ pub struct NewOffer<'a> {
     pub currency: &'a str,
     pub note: Option<&'a str>,
     pub offered_by: &'a str,
+    pub offered_at: DateTime<Utc>,
 }
 
 pub async fn insert_offer(conn: &mut PgConnection, o: &NewOffer<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO offers (referral_id, account_id, agency_id, amount_minor, currency, note, offered_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO offers (referral_id, account_id, agency_id, amount_minor, currency, note, offered_by, offered_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(o.referral_id)
     .bind(o.account_id)
@@ -301,6 +313,7 @@ pub async fn insert_offer(conn: &mut PgConnection, o: &NewOffer<'_>) -> Result<i
     .bind(o.currency)
     .bind(o.note)
     .bind(o.offered_by)
+    .bind(o.offered_at)
     .fetch_one(conn)
     .await
 }

@@ -1,6 +1,7 @@
 //! Invoice changes from a billing system (credit notes, corrections, voids, write-offs,
 //! refunds), and the invoice rows they change.
 use crate::store::ledger::Invoice;
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 /// The invoice by number (stored upper-cased), locked for the change.
@@ -42,6 +43,8 @@ pub struct NewChange<'a> {
     pub reason: Option<&'a str>,
     pub reference: Option<&'a str>,
     pub actor: &'a str,
+    /// The app's clock (the action row's time), not the database's.
+    pub at: DateTime<Utc>,
 }
 
 /// Writes the invoice's new amount and status and the change's row.
@@ -62,8 +65,8 @@ pub async fn record(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "INSERT INTO invoice_changes (invoice_id, kind, amount_minor, before_minor, status_before, status_after, reason, reference, actor)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO invoice_changes (invoice_id, kind, amount_minor, before_minor, status_before, status_after, reason, reference, actor, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(c.invoice_id)
     .bind(c.kind)
@@ -74,6 +77,7 @@ pub async fn record(
     .bind(c.reason)
     .bind(c.reference)
     .bind(c.actor)
+    .bind(c.at)
     .execute(conn)
     .await?;
     Ok(())
