@@ -200,20 +200,41 @@ enum Rows {
     Payments(Vec<crate::import::PaymentRow>),
 }
 
-/// The card `ar account CODE` shows a collector, as of today; `None` for an unknown code.
-pub async fn account_card(app: &App, code: &str) -> Result<Option<AccountCard>> {
+/// The card `ar account CODE` shows, with what the chat card reads beside it: the payment
+/// plan, the last call and any agreed call-back, and the customer's answers about receipt.
+pub struct ApiCard {
+    pub card: AccountCard,
+    /// The latest plan, whatever its status (a kept or broken one tells its story too).
+    pub plan: Option<crate::store::plans::Plan>,
+    pub last_call: Option<crate::domain::timeline::Entry>,
+    pub call_back: Option<crate::store::calls::Callback>,
+    pub receipt_answers: Vec<crate::store::confirm_receipt::AnswerRow>,
+}
+
+/// The account's card as of today for the API; `None` for an unknown code.
+pub async fn account_card(app: &App, code: &str) -> Result<Option<ApiCard>> {
+    use crate::store::{calls, confirm_receipt, plans};
     let mut tx = app.store.begin().await?;
     let Some(acc) = ledger::account_in_scope(&mut tx, code, false, None).await? else {
         return Ok(None);
     };
-    let card = views::card(&mut tx, &app.settings, app.today(), acc)
+    let today = app.today();
+    let id = acc.id;
+    let card = views::card(&mut tx, &app.settings, today, acc)
         .await
         .map_err(|e| match e {
             super::Fail::User(m) => anyhow::anyhow!(m),
             super::Fail::Internal(e) => e,
         })?;
+    let out = ApiCard {
+        card,
+        plan: plans::latest_for_account(&mut tx, id).await?,
+        last_call: calls::last_call(&mut tx, id).await?,
+        call_back: calls::pending_callback(&mut tx, id, today).await?,
+        receipt_answers: confirm_receipt::answers_for_account(&mut tx, id).await?,
+    };
     tx.commit().await?;
-    Ok(Some(card))
+    Ok(Some(out))
 }
 
 /// One page of the action log, oldest first, after the row `after_id` and from `since`.

@@ -930,3 +930,35 @@ async fn api_customers_name_the_contact_person_reminders_greet() {
     .unwrap();
     assert_eq!(primaries, 1);
 }
+
+/// The API card carries what the chat card shows beside the ledger: the payment plan, the last
+/// call and its agreed call-back, and the customer's answers about receipt.
+#[tokio::test]
+async fn api_card_has_the_plan_the_last_call_and_receipt_answers() {
+    let api = loaded().await;
+    let (_, card) = api.get("/api/v1/accounts/ACME-001").await;
+    assert_eq!(card["plan"], Value::Null, "{card}");
+    assert_eq!(card["last_call"], Value::Null, "{card}");
+    assert_eq!(card["receipt_answers"], json!([]), "{card}");
+    let tom = support::person("tom", dunbot::domain::roles::Role::Manager);
+    for (id, text) in [
+        ("p1", "plan ACME-001 1650 3 monthly 2026-12-01"),
+        ("c1", "call ACME-001 callback 2026-11-27 CFO back friday"),
+        ("r1", "confirm INV-1002 missing never arrived"),
+    ] {
+        let out = support::run_as(&api.app, &tom, id, text, today()).await;
+        assert!(!out.refused, "{text}: {}", out.reply.text);
+    }
+    let (_, card) = api.get("/api/v1/accounts/ACME-001").await;
+    assert_eq!(card["plan"]["installments"], 3, "{card}");
+    assert_eq!(card["plan"]["total"]["minor"], 165000, "{card}");
+    assert_eq!(card["plan"]["cadence"], "monthly", "{card}");
+    assert_eq!(card["last_call"]["by"], "tom", "{card}");
+    assert!(
+        card["last_call"]["note"].as_str().unwrap().contains("CFO"),
+        "{card}"
+    );
+    assert_eq!(card["call_back"]["on"], "2026-11-27", "{card}");
+    assert_eq!(card["receipt_answers"][0]["invoice"], "INV-1002", "{card}");
+    assert_eq!(card["receipt_answers"][0]["answer"], "missing", "{card}");
+}

@@ -151,7 +151,7 @@ pub fn document() -> Value {
             "/api/v1/invoices": {"post": ingest_op(ImportKind::Invoices, "invoices", "Invoice")},
             "/api/v1/payments": {"post": ingest_op(ImportKind::Payments, "payments", "Payment")},
             "/api/v1/accounts/{code}": {"get": {
-                "summary": "The account card: balance, buckets, stage, promises, flags, offers, last actions",
+                "summary": "The account card: balance, buckets, stage, promises, plan, calls, flags, offers, receipt answers, last actions",
                 "operationId": "getAccount",
                 "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "example": "ACME-001"}],
                 "responses": {
@@ -222,6 +222,12 @@ pub fn document() -> Value {
     doc["paths"]["/api/v1/invoice-changes"] = json!({"post": changes_op()});
     doc["components"]["schemas"]["InvoiceChange"] = change_schema();
     doc["components"]["schemas"]["ChangeResult"] = change_result();
+    let card = &mut doc["components"]["schemas"]["AccountCard"]["properties"];
+    card["plan"] = json!({"type": ["object", "null"], "description": "The latest payment plan, whatever its status."});
+    card["last_call"] = json!({"type": ["object", "null"], "description": "The latest call: at, by, outcome, note."});
+    card["call_back"] = json!({"type": ["object", "null"], "description": "A call-back agreed for today or later: on, agreed_by."});
+    card["receipt_answers"] = json!({"type": "array", "items": {"type": "object"},
+        "description": "The customer's answers on whether unpaid invoices arrived: invoice, answer, note, by, at."});
     doc
 }
 

@@ -1,7 +1,7 @@
 //! `GET /api/v1/accounts/{code}` and `GET /api/v1/actions`.
 use super::{Problem, auth};
 use crate::app::App;
-use crate::app::views::AccountCard;
+use crate::app::api::ApiCard;
 use crate::domain::money::Money;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -35,7 +35,8 @@ fn money(m: Money) -> Value {
 }
 
 /// The card as JSON: the same figures `ar account` shows, unrounded and machine-readable.
-fn card_json(c: &AccountCard) -> Value {
+fn card_json(api: &ApiCard) -> Value {
+    let c = &api.card;
     let cur = c.currency;
     let a = &c.account;
     let st = c.standing.as_ref();
@@ -74,6 +75,18 @@ fn card_json(c: &AccountCard) -> Value {
             "offered_by": o.offered_by, "offered_at": o.offered_at, "decided_by": o.decided_by, "decided_at": o.decided_at,
         })).collect::<Vec<_>>(),
         "last_actions": c.recent.iter().map(action_json).collect::<Vec<_>>(),
+        "plan": api.plan.as_ref().map(|p| json!({
+            "id": p.id, "total": money(Money::new(p.total_minor, cur)), "installments": p.installments,
+            "cadence": p.cadence, "first_due": p.first_due, "status": p.status, "created_by": p.created_by,
+            "broken_installment": p.broken_installment, "close_reason": p.close_reason,
+        })),
+        "last_call": api.last_call.as_ref().map(|e| json!({
+            "at": e.at, "by": e.by, "outcome": e.details.get("outcome"), "note": e.details.get("note"),
+        })),
+        "call_back": api.call_back.as_ref().map(|cb| json!({"on": cb.callback_on, "agreed_by": cb.called_by})),
+        "receipt_answers": api.receipt_answers.iter().map(|r| json!({
+            "invoice": r.number, "answer": r.answer, "note": r.note, "by": r.answered_by, "at": r.answered_at,
+        })).collect::<Vec<_>>(),
     })
 }
 
