@@ -20,6 +20,23 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             ctx.today + chrono::Days::new(7)
         );
     }
+    // A plan's installments are its promises: a loose promise beside them would pause chasing
+    // on its own date and count the same payments twice.
+    if let Some(plan) = crate::store::plans::live_for_account(tx, acc.id).await? {
+        let state = if plan.status == "proposed" {
+            "has a payment plan waiting for approval"
+        } else {
+            "is on a payment plan"
+        };
+        refuse!(
+            "{} {state} ({} {} installments from {}); its installments are its promises. To agree something else, end it first with `plan cancel {} <reason>`, then log the promise or a new plan.",
+            acc.code,
+            plan.installments,
+            plan.cadence,
+            plan.first_due,
+            acc.code
+        );
+    }
     let (balance, _) = args::balance(tx, acc.id).await?;
     if balance <= 0 {
         refuse!(

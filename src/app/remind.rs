@@ -95,8 +95,16 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
             refuse!("{} has no open invoices to remind about.", acc.code)
         }
         Some(NoReminder::Promised { until }) => refuse!(
-            "{} has promised to pay, so chasing is paused until {until}; no reminder was queued. To send one anyway: {force}.",
-            acc.code
+            "{} {}, so chasing is paused until {until}; no reminder was queued. To send one anyway: {force}.",
+            acc.code,
+            if promises
+                .iter()
+                .any(|p| p.plan_id.is_some() && p.status == "pending")
+            {
+                "is on a payment plan"
+            } else {
+                "has promised to pay"
+            }
         ),
         Some(NoReminder::TooSoon { days_ago: days }) => refuse!(
             "A reminder went to {} on {} ({}). To send another anyway: {force}.",

@@ -158,11 +158,23 @@ async fn bad_plans_are_refused_with_how_to_write_them_and_write_nothing() {
         out.reply.text
     );
     assert_eq!(count(&app, "plans").await, 1);
+    // A loose promise beside the plan is refused: the installments are the promises.
+    let out = run_as(&app, &maria, "pr-1", "promise ACME-001 100 fri", today()).await;
+    assert!(
+        out.refused
+            && out.reply.text.contains("is on a payment plan")
+            && out.reply.text.contains("plan cancel ACME-001"),
+        "{:?}",
+        out.reply.text
+    );
+    assert_eq!(count(&app, "promises").await, 1, "only installment 1");
 
     // On track: chasing pauses like a promise (a person may still force a reminder).
     let out = run_as(&app, &maria, "r-1", "remind ACME-001", today()).await;
     assert!(
-        out.refused && out.reply.text.contains("paused until 2026-12-17"),
+        out.refused
+            && out.reply.text.contains("is on a payment plan")
+            && out.reply.text.contains("paused until 2026-12-17"),
         "{:?}",
         out.reply.text
     );
