@@ -269,7 +269,21 @@ pub async fn decide(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
     .await?;
     let verb = if approve { "approved" } else { "rejected" };
     let after = if approve {
-        advance(ctx.app, tx, Some(acc.id), ctx.today, ctx.now).await?;
+        let moved = advance(ctx.app, tx, Some(acc.id), ctx.today, ctx.now).await?;
+        // A plan decided after an installment's grace ran out would break at once: refuse
+        // (the transaction rolls back) rather than approve a plan already broken.
+        if let Some(n) = moved
+            .iter()
+            .find(|m| m.plan_id == id)
+            .and_then(|m| m.broken)
+        {
+            refuse!(
+                "Payment plan {id} on {} ({}) cannot be approved now: installment {n} fell due before the decision and is not paid, so the plan would break at once. Agree new dates with the customer and propose a new plan (`plan {} …`), or reject this one.",
+                acc.code,
+                summary(&plan),
+                acc.code
+            );
+        }
         "Chasing pauses while it is on track."
     } else {
         "Chasing goes on."

@@ -497,4 +497,46 @@ async fn a_long_plan_waits_for_a_manager_and_does_not_pause_chasing_until_approv
         Some("rejected")
     );
     assert!(installments(&app, "EURO-001").await.is_empty());
+    // Decided after its first installment's grace ran out unpaid, a plan would break at once:
+    // approval is refused and nothing changes; rejecting it is still possible.
+    let out = run_as(
+        &app,
+        &maria,
+        "p-4",
+        "plan EURO-001 1800 6 weekly 2026-11-25",
+        today(),
+    )
+    .await;
+    assert!(!out.refused, "{:?}", out.reply.text);
+    let late: i64 = sqlx::query_scalar("SELECT max(pl.id) FROM plans pl JOIN accounts a ON a.id = pl.account_id WHERE a.code = 'EURO-001'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
+    let out = run_as(
+        &app,
+        &boss,
+        "d-5",
+        &format!("plan-decide {late} approve"),
+        d("2026-12-09"),
+    )
+    .await;
+    assert!(
+        out.refused && out.reply.text.contains("would break at once"),
+        "{:?}",
+        out.reply.text
+    );
+    assert_eq!(
+        plan_status(&app, "EURO-001").await.as_deref(),
+        Some("proposed")
+    );
+    assert!(installments(&app, "EURO-001").await.is_empty());
+    let out = run_as(
+        &app,
+        &boss,
+        "d-6",
+        &format!("plan-decide {late} reject too late"),
+        d("2026-12-09"),
+    )
+    .await;
+    assert!(!out.refused, "{:?}", out.reply.text);
 }
