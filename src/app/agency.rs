@@ -206,14 +206,16 @@ pub fn offer_topic(offer_id: i64) -> String {
     format!("offer:{offer_id}")
 }
 
-/// The topic of the offer a button decides (`settle 12 approve` → `offer:12`), so a post
-/// listing it (a digest) is edited when it is decided.
+/// The topic a decision button settles (`settle 12 approve` → `offer:12`, `plan-decide 3
+/// approve` → `plan:3`), so a post carrying it (a ping, a digest) is edited when decided.
 pub fn decided_topic(command: &str) -> Option<String> {
     let mut words = command.split_whitespace();
-    if words.next()? != "settle" {
-        return None;
-    }
-    words.next()?.parse().ok().map(offer_topic)
+    let topic: fn(i64) -> String = match words.next()? {
+        "settle" => offer_topic,
+        "plan-decide" => super::plans::plan_topic,
+        _ => return None,
+    };
+    words.next()?.parse().ok().map(topic)
 }
 
 pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result<Done, Fail> {

@@ -295,13 +295,49 @@ pub async fn decide(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         ctx.who(),
         note.map(|n| format!(" Note: {n}.")).unwrap_or_default()
     );
+    // Every copy of the approval ping loses its buttons and says who decided.
+    let resolved = format!(
+        "Plan {id} {verb} by {} at {}",
+        ctx.who(),
+        ctx.now.format("%H:%M UTC")
+    );
+    let decided = Message {
+        text: format!("Payment plan {id} on {} {verb}", acc.code),
+        blocks: vec![
+            Block::Item {
+                text: format!(
+                    "*Payment plan {id}* on *{}* ({}): {}",
+                    acc.code,
+                    acc.name,
+                    described(&plan)
+                ),
+                buttons: vec![],
+            },
+            Block::Context {
+                text: format!(
+                    "✅ {resolved}.{}",
+                    note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+                ),
+            },
+        ],
+        visibility: Visibility::Channel,
+        topic: Some(plan_topic(id)),
+        ..Default::default()
+    };
+    crate::store::copies::settle(
+        tx,
+        &plan_topic(id),
+        &crate::store::copies::Outcome {
+            message: serde_json::to_value(&decided).map_err(anyhow::Error::from)?,
+            resolved: resolved.clone(),
+            spent: vec![format!("plan-decide {id}")],
+        },
+    )
+    .await?;
     Ok(Done::new(Message::channel(text), Some(acc.code.clone()))
         .with_details(json!({"plan_id": id, "decision": verb, "note": note}))
-        .resolved(format!(
-            "Plan {id} {verb} by {} at {}",
-            ctx.who(),
-            ctx.now.format("%H:%M UTC")
-        )))
+        .resolved(resolved)
+        .updated(decided))
 }
 
 /// `USD 1,200.00 in 4 monthly installments from 2026-12-15`
@@ -319,6 +355,24 @@ fn summary(p: &plans::Plan) -> String {
     )
 }
 
+/// Every copy of a plan's approval ping is about this topic; the decision edits each one.
+pub fn plan_topic(plan_id: i64) -> String {
+    format!("plan:{plan_id}")
+}
+
+/// "USD 1,200.00 in 4 monthly installments from 2026-12-15, set up by maria. Note: …"
+fn described(p: &plans::Plan) -> String {
+    format!(
+        "{}, set up by {}.{}",
+        summary(p),
+        p.created_by,
+        p.note
+            .as_deref()
+            .map(|n| format!(" Note: {n}"))
+            .unwrap_or_default()
+    )
+}
+
 async fn ping_for_approval(
     ctx: &Ctx<'_>,
     tx: &mut PgConnection,
@@ -326,16 +380,11 @@ async fn ping_for_approval(
     acc: &ledger::Account,
 ) -> Result<(), Fail> {
     let line = format!(
-        "*Payment plan {}* on *{}* ({}) needs a manager's approval: {}, set up by {}.{}",
+        "*Payment plan {}* on *{}* ({}) needs a manager's approval: {}",
         p.id,
         acc.code,
         acc.name,
-        summary(p),
-        ctx.who(),
-        p.note
-            .as_deref()
-            .map(|n| format!(" Note: {n}"))
-            .unwrap_or_default()
+        described(p)
     );
     let message = Message {
         text: format!(
@@ -361,6 +410,7 @@ async fn ping_for_approval(
         }],
         visibility: Visibility::Channel,
         mentions: vec![Mention::Managers],
+        topic: Some(plan_topic(p.id)),
         ..Default::default()
     };
     outbox::enqueue(

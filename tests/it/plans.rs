@@ -421,6 +421,13 @@ async fn a_long_plan_waits_for_a_manager_and_does_not_pause_chasing_until_approv
         "{:?}",
         out.reply.text
     );
+    // The ping as a chat edge records it once delivered (here: one Slack copy).
+    {
+        let mut conn = app.store.pool.acquire().await.unwrap();
+        dunbot::store::copies::record(&mut conn, &format!("plan:{id}"), "slack:CMGR", "1.2", false)
+            .await
+            .unwrap();
+    }
     let out = run_as(
         &app,
         &boss,
@@ -430,6 +437,17 @@ async fn a_long_plan_waits_for_a_manager_and_does_not_pause_chasing_until_approv
     )
     .await;
     assert!(!out.refused, "{:?}", out.reply.text);
+    // Every copy of the ping is edited: no buttons, who decided.
+    let edit: serde_json::Value = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE kind = 'chat_edit' AND dedupe_key LIKE 'plan:%'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(edit["message_id"], "1.2", "{edit}");
+    let edited: dunbot::message::Message = serde_json::from_value(edit["message"].clone()).unwrap();
+    assert_eq!(edited.buttons().count(), 0, "{edit}");
+    assert!(all_text(&edited).contains("approved by boss"), "{edit}");
     assert_eq!(
         plan_status(&app, "ACME-001").await.as_deref(),
         Some("active")
