@@ -411,7 +411,6 @@ async fn ping_for_approval(
         visibility: Visibility::Channel,
         mentions: vec![Mention::Managers],
         topic: Some(plan_topic(p.id)),
-        ..Default::default()
     };
     outbox::enqueue(
         tx,
