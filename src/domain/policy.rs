@@ -196,8 +196,11 @@ pub struct StageView {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
-    first_time: Vec<StepFile>,
-    repeat: Vec<StepFile>,
+    /// Absent: the default plan (a file may set only approval limits or late fees).
+    #[serde(default)]
+    first_time: Option<Vec<StepFile>>,
+    #[serde(default)]
+    repeat: Option<Vec<StepFile>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     settlement_approval: Vec<Tier>,
     /// Read by `late_fee::LateFeePolicy::from_policy_toml`.
@@ -326,9 +329,10 @@ impl Policy {
             tiers: file.settlement_approval,
         }
         .validate()?;
+        let defaults = Policy::defaults();
         let policy = Policy {
-            first_time: plan(file.first_time),
-            repeat: plan(file.repeat),
+            first_time: file.first_time.map(plan).unwrap_or(defaults.first_time),
+            repeat: file.repeat.map(plan).unwrap_or(defaults.repeat),
             settlement_approval,
         };
         policy.validate()?;
@@ -337,7 +341,7 @@ impl Policy {
 
     /// The policy as `from_toml` reads it.
     pub fn to_toml(&self) -> String {
-        let steps = |p: &Plan| {
+        let steps = |p: &Plan| -> Vec<StepFile> {
             p.steps
                 .iter()
                 .map(|s| StepFile {
@@ -348,8 +352,8 @@ impl Policy {
                 .collect()
         };
         let file = PolicyFile {
-            first_time: steps(&self.first_time),
-            repeat: steps(&self.repeat),
+            first_time: Some(steps(&self.first_time)),
+            repeat: Some(steps(&self.repeat)),
             // The default (one manager) is what an empty list reads as.
             settlement_approval: if self.settlement_approval == Limits::default() {
                 vec![]
@@ -561,8 +565,8 @@ mod tests {
         assert!(e.starts_with("policy:"), "{e}");
         let e = Policy::from_toml("[[first_time]]\nstage = \"inquiry\"\noffst = 10\n").unwrap_err();
         assert!(e.contains("offst"), "{e}");
-        let e = Policy::from_toml("").unwrap_err();
-        assert!(e.contains("first_time"), "{e}");
+        // Nothing set: the defaults.
+        assert_eq!(Policy::from_toml("").unwrap(), Policy::defaults());
         let e = Policy::from_toml("not toml at all [").unwrap_err();
         assert!(e.starts_with("policy:"), "{e}");
     }
@@ -775,5 +779,28 @@ mod tests {
         let bad = text.replacen("channel = \"sms\"", "channel = \"fax\"", 1);
         let e = Policy::from_toml(&bad).unwrap_err();
         assert!(e.contains("fax") && e.contains("email"), "{e}");
+    }
+
+    #[test]
+    fn a_file_without_plans_keeps_the_default_plans() {
+        let p = Policy::from_toml(
+            "[[settlement_approval]]\nat_least = 0\napprovals = 2\n\n[late_fees]\nmethod = \"flat\"\n",
+        )
+        .unwrap();
+        let d = Policy::defaults();
+        assert_eq!(p.first_time, d.first_time);
+        assert_eq!(p.repeat, d.repeat);
+        assert_eq!(p.settlement_approval.tiers[0].approvals, 2);
+        // One plan given: the other keeps its default; the one given is checked in full.
+        let mut mine = Policy::defaults();
+        mine.repeat.steps[0].offset = -5;
+        let text = mine.to_toml();
+        // Plans serialize first_time then repeat: keep only the repeat plan's tables.
+        let repeat_only = &text[text.find("[[repeat]]").unwrap()..];
+        let p = Policy::from_toml(repeat_only).unwrap();
+        assert_eq!(p.first_time, d.first_time);
+        assert_eq!(p.repeat.steps[0].offset, -5);
+        let e = Policy::from_toml("[[repeat]]\nstage = \"inquiry\"\noffset = 3\n").unwrap_err();
+        assert!(e.contains("[[repeat]] has no"), "{e}");
     }
 }
