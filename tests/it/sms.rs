@@ -266,6 +266,13 @@ async fn a_text_goes_through_twilio_and_its_status_comes_back() {
     );
     assert!(shown.contains(" delivered"), "{shown}");
 
+    // Too soon for another: the refusal's --force hint still sends a text, not an email.
+    let out = run(&app, "r2-soon", "remind ACME-001 firm sms").await;
+    assert!(
+        out.refused && out.reply.text.contains("remind ACME-001 firm sms --force`"),
+        "{}",
+        out.reply.text
+    );
     // A second text fails at the carrier: marked failed, on the timeline.
     let out = run(&app, "r2", "remind ACME-001 firm sms --force").await;
     assert!(!out.refused, "{}", out.reply.text);
