@@ -54,13 +54,36 @@ pub async fn load(
         accounts,
         late_fees,
         promises: snapshot::promises(conn, as_of - chrono::Days::new(30), None).await?,
-        offers: snapshot::proposed_offers(conn).await?,
+        offers: offers_waiting(conn, settings).await?,
         flags: snapshot::open_flags(conn).await?,
         callbacks: crate::store::calls::callbacks_due(conn, as_of).await?,
         undelivered: crate::store::outbox::dead_count(conn).await?,
         ledger_as_of: crate::store::stripe::ledger_freshness(conn).await?,
         unconfirmed: confirm_receipt::load(conn, settings, as_of).await?,
     })
+}
+
+/// Offers waiting for a decision; one with approvals already given says what is still needed.
+async fn offers_waiting(
+    conn: &mut PgConnection,
+    settings: &Settings,
+) -> Result<Vec<snapshot::OfferLine>, sqlx::Error> {
+    use crate::domain::approval::share;
+    let mut offers = snapshot::proposed_offers(conn).await?;
+    for o in offers.iter_mut().filter(|o| o.approved_by.is_some()) {
+        let given: Vec<_> = crate::store::approvals::approvals(conn, o.id)
+            .await?
+            .into_iter()
+            .map(|a| a.given)
+            .collect();
+        let basis = o.measured_balance_minor.unwrap_or(o.balance_minor);
+        let tier = settings
+            .policy
+            .settlement_approval
+            .tier(share(o.amount_minor, basis));
+        o.waiting = Some(tier.progress(&given).describe());
+    }
+    Ok(offers)
 }
 
 /// What the fee policy charges per account as of `as_of`, largest first (no query without a

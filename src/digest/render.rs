@@ -244,7 +244,10 @@ pub fn render(d: &Digest) -> Message {
                     o.offered_by,
                     o.approved_by
                         .as_deref()
-                        .map(|who| format!("; approved so far by {who}, more needed"))
+                        .map(|who| format!(
+                            "; approved so far by {who} ({})",
+                            o.waiting.as_deref().unwrap_or("more needed")
+                        ))
                         .unwrap_or_default()
                 ),
                 buttons: decision_buttons(o.id),

@@ -170,6 +170,11 @@ pub struct OfferLine {
     pub balance_minor: i64,
     /// Who approved it so far, when the policy's limit needs more than one approval.
     pub approved_by: Option<String>,
+    /// The balance the offer was measured against when made (its approval limit's basis).
+    pub measured_balance_minor: Option<i64>,
+    /// What is still needed ("1 of 2 approvals; needs finance"), filled in by the digest.
+    #[sqlx(skip)]
+    pub waiting: Option<String>,
 }
 
 pub async fn proposed_offers(conn: &mut PgConnection) -> Result<Vec<OfferLine>, sqlx::Error> {
@@ -179,7 +184,8 @@ pub async fn proposed_offers(conn: &mut PgConnection) -> Result<Vec<OfferLine>, 
                 coalesce((SELECT sum(amount_minor - paid_minor) FROM invoices i
                            WHERE i.account_id = a.id AND i.status IN ('open', 'disputed', 'with_agency')), 0)::int8 AS balance_minor,
                 (SELECT string_agg(approver_name, ', ' ORDER BY seq) FROM offer_approvals p
-                  WHERE p.offer_id = o.id) AS approved_by
+                  WHERE p.offer_id = o.id) AS approved_by,
+                o.balance_minor AS measured_balance_minor
            FROM offers o JOIN accounts a ON a.id = o.account_id JOIN agencies g ON g.id = o.agency_id
           WHERE o.status = 'proposed' ORDER BY o.offered_at",
     )

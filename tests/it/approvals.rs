@@ -156,6 +156,13 @@ async fn limits_by_share_decide_who_approves_and_the_agency_hears_only_the_final
     );
     assert_eq!(status(&app, id).await, "proposed");
     assert_eq!(agency_pings(&app, id).await, 0, "nothing final yet");
+    // The digest's line says who approved and what is still needed.
+    let digest = say(&app, &maria, "digest").await;
+    let shown = serde_json::to_string(&digest.reply).unwrap();
+    assert!(
+        shown.contains("approved so far by maria (1 of 2 approvals; needs finance)"),
+        "{shown}"
+    );
     // The same manager again, and a second manager for the finance slot: refused, unwritten.
     for (who, expect) in [
         (&maria, "already approved"),

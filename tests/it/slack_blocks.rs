@@ -133,6 +133,8 @@ fn digest_of(n: usize) -> Digest {
                 offered_at: at,
                 balance_minor: 100_000,
                 approved_by: None,
+                measured_balance_minor: None,
+                waiting: None,
             })
             .collect(),
         flags: (0..tenth)
