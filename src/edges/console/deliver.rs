@@ -57,8 +57,41 @@ impl Deliverer for ConsoleChannel {
                     .map(|(_, n)| n.clone())
                     .unwrap_or_default()
             });
-            println!("\n[{channel}]\n{text}\n");
+            let chart = match row.payload.get("chart") {
+                Some(chart) => format!("\nChart: {}\n", write_chart(row, chart)?.display()),
+                None => String::new(),
+            };
+            println!("\n[{channel}]\n{text}\n{chart}");
             Ok(())
         })
     }
+}
+
+/// Where the console's charts go: `DUNBOT_CHART_DIR`, else `dunbot-charts` in the system's
+/// temporary directory.
+pub fn chart_dir() -> std::path::PathBuf {
+    crate::config::var("DUNBOT_CHART_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("dunbot-charts"))
+}
+
+/// Draws a post's chart and writes it as `<chart dir>/<file>`; returns the path printed.
+fn write_chart(
+    row: &OutboxRow,
+    chart: &serde_json::Value,
+) -> Result<std::path::PathBuf, DeliveryError> {
+    let series = serde_json::from_value(chart["series"].clone())
+        .map_err(|e| DeliveryError::Permanent(format!("bad chart series: {e}")))?;
+    let png = crate::chart::aging_png(&series).map_err(DeliveryError::Permanent)?;
+    let file = chart["file"]
+        .as_str()
+        .filter(|f| !f.contains(['/', '\\']))
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("chart-{}.png", row.id));
+    let dir = chart_dir();
+    let path = dir.join(file);
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&path, png))
+        .map_err(|e| DeliveryError::Retry(format!("writing {}: {e}", path.display())))?;
+    Ok(path)
 }
