@@ -37,6 +37,19 @@ pub fn payload(
     p
 }
 
+/// The chart a weekly post's payload carries, drawn: `(file name, PNG bytes)`. Every
+/// platform's deliverer draws it here, from the series `payload` wrote.
+pub fn draw(chart: &serde_json::Value) -> Result<(String, Vec<u8>), String> {
+    let series = serde_json::from_value(chart["series"].clone())
+        .map_err(|e| format!("bad chart series: {e}"))?;
+    let png = crate::chart::aging_png(&series)?;
+    let name = chart["file"]
+        .as_str()
+        .filter(|f| f.ends_with(".png") && !f.contains(['/', '\\']))
+        .unwrap_or("aging.png");
+    Ok((name.to_string(), png))
+}
+
 /// One pass over the weekly subscriptions; returns `(channel, week reported, late)` for each
 /// post this process queued.
 pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDate, bool)>> {

@@ -58,7 +58,7 @@ impl Deliverer for ConsoleChannel {
                     .unwrap_or_default()
             });
             let chart = match row.payload.get("chart") {
-                Some(chart) => format!("\nChart: {}\n", write_chart(row, chart)?.display()),
+                Some(chart) => format!("\nChart: {}\n", write_chart(chart)?.display()),
                 None => String::new(),
             };
             println!("\n[{channel}]\n{text}\n{chart}");
@@ -75,19 +75,10 @@ pub fn chart_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("dunbot-charts"))
 }
 
-/// Draws a post's chart and writes it as `<chart dir>/<file>`; returns the path printed.
-fn write_chart(
-    row: &OutboxRow,
-    chart: &serde_json::Value,
-) -> Result<std::path::PathBuf, DeliveryError> {
-    let series = serde_json::from_value(chart["series"].clone())
-        .map_err(|e| DeliveryError::Permanent(format!("bad chart series: {e}")))?;
-    let png = crate::chart::aging_png(&series).map_err(DeliveryError::Permanent)?;
-    let file = chart["file"]
-        .as_str()
-        .filter(|f| !f.contains(['/', '\\']))
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("chart-{}.png", row.id));
+/// Draws a post's chart and writes it into the chart folder; returns the path printed.
+fn write_chart(chart: &serde_json::Value) -> Result<std::path::PathBuf, DeliveryError> {
+    let (file, png) =
+        crate::edges::weekly_scheduler::draw(chart).map_err(DeliveryError::Permanent)?;
     let dir = chart_dir();
     let path = dir.join(file);
     std::fs::create_dir_all(&dir)

@@ -147,10 +147,8 @@ fn chart_attachment(row: &OutboxRow) -> Result<Option<CreateAttachment>, Deliver
     let Some(chart) = row.payload.get("chart") else {
         return Ok(None);
     };
-    let series = serde_json::from_value(chart["series"].clone())
-        .map_err(|e| DeliveryError::Permanent(format!("bad chart series: {e}")))?;
-    let png = crate::chart::aging_png(&series).map_err(DeliveryError::Permanent)?;
-    let name = chart["file"].as_str().unwrap_or("aging.png");
+    let (name, png) =
+        crate::edges::weekly_scheduler::draw(chart).map_err(DeliveryError::Permanent)?;
     Ok(Some(CreateAttachment::bytes(png, name)))
 }
 

@@ -131,11 +131,9 @@ impl SlackDeliverer {
             Some((_, true)) => return Ok(()),
             Some((id, false)) => id,
             None => {
-                let series = serde_json::from_value(chart["series"].clone())
-                    .map_err(|e| DeliveryError::Permanent(format!("bad chart series: {e}")))?;
-                let png = crate::chart::aging_png(&series).map_err(DeliveryError::Permanent)?;
-                let name = chart["file"].as_str().unwrap_or("aging.png");
-                let id = self.api.upload_file(name, png).await.map_err(call)?;
+                let (name, png) = crate::edges::weekly_scheduler::draw(chart)
+                    .map_err(DeliveryError::Permanent)?;
+                let id = self.api.upload_file(&name, png).await.map_err(call)?;
                 weekly::record_slack_upload(conn, key, &id)
                     .await
                     .map_err(db)?;
