@@ -4,6 +4,7 @@
 //! row; a week whose post was missed while dunbot was down is posted late, once.
 use super::scheduler::last_fire;
 use crate::app::App;
+use crate::app::automatic::resolve_promises;
 use crate::app::weekly::summary;
 use crate::domain::weekly::{reported_week, week_start};
 use crate::store::{actions, outbox, weekly};
@@ -57,6 +58,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
     let subs = weekly::subscriptions(&mut conn).await?;
     drop(conn);
     let mut posted = Vec::new();
+    let mut resolved = false;
     for sub in subs {
         let Ok(tz) = sub.time_zone.parse::<Tz>() else {
             tracing::warn!(
@@ -86,6 +88,13 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
         let me = &app.settings.instance_id;
         if !weekly::claim_run(&mut tx, sub.id, week, fire, me, late).await? {
             continue;
+        }
+        if !resolved {
+            // The promise-kept rate reads promise states; bring them up to date once per tick.
+            resolve_promises(app, app.settings.today(now), now)
+                .await
+                .context("resolving promises")?;
+            resolved = true;
         }
         let s = summary(&mut tx, &app.settings, run_date, late)
             .await
