@@ -10,6 +10,7 @@
 //! - `store` (the only SQL), `import` (CSV files read and checked), `domain` (pure rules),
 //!   `config`, `clock`, `db`.
 pub mod app;
+pub mod chart;
 pub mod clock;
 pub mod commands;
 pub mod config;

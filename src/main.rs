@@ -129,6 +129,14 @@ enum Cmd {
         /// IANA time zone, e.g. Europe/Berlin.
         #[arg(long, default_value = "UTC")]
         tz: String,
+        /// The weekly summary's cron (default `0 8 * * Mon`, in the same zone), or `off`.
+        #[arg(long)]
+        weekly: Option<String>,
+    },
+    /// Charts as PNG files: `dunbot chart aging --out aging.png`.
+    Chart {
+        #[command(subcommand)]
+        which: ChartCmd,
     },
     /// Messages waiting, sent or given up in the outbox.
     Outbox {
@@ -190,6 +198,25 @@ enum AgencyCmd {
         channel: Option<String>,
     },
     List,
+}
+
+#[derive(Subcommand)]
+enum ChartCmd {
+    /// AR by aging bucket stacked per week, with DSO as a line (the weekly summary's chart).
+    Aging {
+        /// The PNG file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// How many weeks, up to 104.
+        #[arg(long, default_value_t = 12)]
+        weeks: usize,
+        /// The last week's end (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// The currency to draw; default the one with the most owed.
+        #[arg(long)]
+        currency: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -507,8 +534,22 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Cmd::Subscribe { channel, cron, tz } => {
+        Cmd::Subscribe {
+            channel,
+            cron,
+            tz,
+            weekly,
+        } => {
             dunbot::domain::cron::parse(&cron).map_err(anyhow::Error::msg)?;
+            let weekly = match weekly.as_deref().map(str::trim) {
+                None => None,
+                Some("off") => Some(None),
+                Some(w) => {
+                    dunbot::domain::cron::parse(w)
+                        .map_err(|e| anyhow::anyhow!("--weekly: {e}; or `off`"))?;
+                    Some(Some(w.to_string()))
+                }
+            };
             let zone: chrono_tz::Tz = tz.parse().map_err(|_| {
                 anyhow::anyhow!("{tz:?} is not an IANA time zone such as Europe/Berlin")
             })?;
@@ -517,8 +558,65 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let app = open(settings).await?;
             let mut conn = app.store.pool.acquire().await?;
-            store::schedule::upsert_subscription(&mut conn, &channel, &cron, zone.name()).await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            store::schedule::upsert_subscription(&mut tx, &channel, &cron, zone.name()).await?;
+            if let Some(w) = &weekly {
+                store::weekly::set_cron(&mut tx, &channel, w.as_deref()).await?;
+            }
+            tx.commit().await?;
             println!("{channel}: digest at `{cron}` ({})", zone.name());
+            let mut conn = app.store.pool.acquire().await?;
+            let now_weekly = store::weekly::subscriptions(&mut conn)
+                .await?
+                .into_iter()
+                .find(|s| s.channel == channel);
+            match now_weekly {
+                Some(s) => println!("{channel}: weekly summary at `{}`", s.weekly_cron),
+                None => println!("{channel}: weekly summary off"),
+            }
+        }
+        Cmd::Chart {
+            which:
+                ChartCmd::Aging {
+                    out,
+                    weeks,
+                    as_of,
+                    currency,
+                },
+        } => {
+            if out.extension().and_then(|e| e.to_str()) != Some("png") {
+                bail!("--out {}: name a .png file, e.g. aging.png", out.display());
+            }
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.is_dir()
+            {
+                bail!(
+                    "--out {}: the folder {} does not exist",
+                    out.display(),
+                    dir.display()
+                );
+            }
+            let app = open(settings).await?;
+            let last = as_of.unwrap_or_else(|| app.today());
+            let mut conn = app.store.pool.acquire().await?;
+            let series = dunbot::app::weekly::series(
+                &mut conn,
+                &app.settings,
+                last,
+                weeks,
+                currency.as_deref(),
+            )
+            .await?
+            .map_err(anyhow::Error::msg)?;
+            let png = dunbot::chart::aging_png(&series).map_err(anyhow::Error::msg)?;
+            std::fs::write(&out, &png).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{}: AR in {} by age over {} weeks to {last}, with DSO ({} bytes)",
+                out.display(),
+                series.currency,
+                series.weeks.len(),
+                png.len()
+            );
         }
         Cmd::Outbox { status, limit } => {
             let app = open(settings).await?;

@@ -28,6 +28,7 @@ mod remind;
 mod roles;
 pub mod texts;
 pub mod views;
+pub mod weekly;
 
 pub use agency::decided_topic;
 pub use context::{Ctx, Done, Fail};

@@ -22,3 +22,4 @@ pub mod settlement;
 pub mod sms;
 pub mod spent;
 pub mod timeline;
+pub mod weekly;

@@ -10,3 +10,4 @@ pub mod serve;
 pub mod slack;
 pub mod stripe;
 pub mod twilio;
+pub mod weekly_scheduler;

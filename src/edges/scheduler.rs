@@ -138,6 +138,9 @@ pub async fn run_loop(
         if let Err(e) = tick(app, app.now()).await {
             tracing::error!(error = ?e, "scheduler tick failed; retrying next tick");
         }
+        if let Err(e) = super::weekly_scheduler::tick(app, app.now()).await {
+            tracing::error!(error = ?e, "weekly summary tick failed; retrying next tick");
+        }
         if !crate::clock::pause(every, &mut stop).await {
             return;
         }

@@ -24,6 +24,7 @@ pub mod snapshot;
 pub mod stripe;
 pub mod timeline;
 pub mod tokens;
+pub mod weekly;
 
 use anyhow::{Context, Result, bail};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

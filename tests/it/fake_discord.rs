@@ -42,6 +42,18 @@ pub struct Inner {
     pub nonces: Mutex<Vec<(String, Value)>>,
     pub seq: AtomicU64,
     pub ids: AtomicU64,
+    /// Files sent with messages: (message id, the file).
+    pub attachments: Mutex<Vec<(String, Attachment)>>,
+}
+
+/// A file part of a multipart message.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// `files[0]`, …
+    pub field: String,
+    pub filename: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -215,9 +227,31 @@ impl FakeDiscord {
     }
 }
 
-async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: Bytes) -> Response {
+async fn rest(
+    State(fake): State<FakeDiscord>,
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_string();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // A message with files is multipart/form-data: the JSON in `payload_json`, each file in
+    // `files[n]` with its filename, as Discord takes them.
+    let (body, files) = match multipart_boundary(&headers) {
+        Some(boundary) => match parse_multipart(&body, &boundary) {
+            Ok(parts) => split_message_parts(parts),
+            Err(e) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(
+                        json!({"message": format!("bad multipart body: {e}"), "code": 50035}),
+                    ),
+                )
+                    .into_response();
+            }
+        },
+        None => (serde_json::from_slice(&body).unwrap_or(Value::Null), vec![]),
+    };
     fake.inner.calls.lock().unwrap().push(Call {
         method: method.to_string(),
         path: path.clone(),
@@ -264,8 +298,33 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
             if let Some((_, m)) = nonce.and_then(|n| seen.iter().find(|(k, _)| k == n)) {
                 return json(m.clone());
             }
-            let m = fake.message(ch, &body);
+            if files
+                .iter()
+                .any(|f| f.bytes.is_empty() || f.filename.is_empty())
+            {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"message": "Invalid Form Body", "code": 50035})),
+                )
+                    .into_response();
+            }
+            let mut m = fake.message(ch, &body);
             let id = m["id"].as_str().unwrap().to_string();
+            m["attachments"] = json!(
+                files
+                    .iter()
+                    .enumerate()
+                    .map(|(n, f)| json!({
+                        "id": (fake.next_id() + n as u64).to_string(), "filename": f.filename,
+                        "size": f.bytes.len(), "url": format!("{}/attachments/{id}/{}", fake.url, f.filename),
+                        "proxy_url": format!("{}/attachments/{id}/{}", fake.url, f.filename),
+                        "content_type": f.content_type,
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            for f in files {
+                fake.inner.attachments.lock().unwrap().push((id.clone(), f));
+            }
             fake.inner.messages.lock().unwrap().push((id, m.clone()));
             if let Some(n) = nonce {
                 seen.push((n.to_string(), m.clone()));
@@ -320,6 +379,79 @@ async fn rest(State(fake): State<FakeDiscord>, method: Method, uri: Uri, body: B
         )
             .into_response(),
     }
+}
+
+fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ct = headers.get("content-type")?.to_str().ok()?;
+    let rest = ct.strip_prefix("multipart/form-data")?;
+    rest.split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// The parts of a multipart/form-data body (RFC 7578): their headers and content.
+fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Attachment>, String> {
+    let delim = format!("--{boundary}");
+    let mut pos = find(body, delim.as_bytes(), 0).ok_or("no opening boundary")? + delim.len();
+    let mut parts = Vec::new();
+    loop {
+        if body.get(pos..pos + 2) == Some(b"--") {
+            return Ok(parts);
+        }
+        let head_start = pos + 2; // CRLF after the boundary
+        let head_end = find(body, b"\r\n\r\n", head_start).ok_or("part without headers")?;
+        let head = String::from_utf8_lossy(&body[head_start..head_end]).to_string();
+        let next = find(body, format!("\r\n{delim}").as_bytes(), head_end + 4)
+            .ok_or("part without a closing boundary")?;
+        let mut part = Attachment {
+            field: String::new(),
+            filename: String::new(),
+            content_type: None,
+            bytes: body[head_end + 4..next].to_vec(),
+        };
+        for line in head.lines() {
+            let lower = line.to_ascii_lowercase();
+            if lower.starts_with("content-disposition:") {
+                for attr in line.split(';').skip(1) {
+                    let (k, v) = attr.trim().split_once('=').unwrap_or(("", ""));
+                    let v = v.trim_matches('"').to_string();
+                    match k {
+                        "name" => part.field = v,
+                        "filename" => part.filename = v,
+                        _ => {}
+                    }
+                }
+            } else if lower.starts_with("content-type:") {
+                part.content_type = Some(line["content-type:".len()..].trim().to_string());
+            }
+        }
+        if part.field.is_empty() {
+            return Err("a part without a name".into());
+        }
+        parts.push(part);
+        pos = next + 2 + delim.len();
+    }
+}
+
+/// `payload_json` as the message body, and the `files[n]` parts.
+fn split_message_parts(parts: Vec<Attachment>) -> (Value, Vec<Attachment>) {
+    let mut body = Value::Null;
+    let mut files = Vec::new();
+    for p in parts {
+        if p.field == "payload_json" {
+            body = serde_json::from_slice(&p.bytes).unwrap_or(Value::Null);
+        } else if p.field.starts_with("files[") {
+            files.push(p);
+        }
+    }
+    (body, files)
 }
 
 /// A guild member as interaction payloads carry it (with `flags`, which serenity requires).

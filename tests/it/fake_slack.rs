@@ -41,6 +41,21 @@ struct Inner {
     users: Vec<(String, Value)>,
     /// Messages as they stand (posted, then updated), by ts: what `conversations.history` reads.
     messages: Vec<(String, Value)>,
+    /// Files announced by `files.getUploadURLExternal`, with the bytes POSTed to their URL.
+    files: Vec<FakeFile>,
+    /// Files shared by `files.completeUploadExternal`: (channel, file id, the message's blocks).
+    shared: Vec<(String, String, Value)>,
+}
+
+/// A file on its way through the upload steps.
+#[derive(Debug, Clone)]
+pub struct FakeFile {
+    pub id: String,
+    pub filename: String,
+    /// The length announced to `files.getUploadURLExternal`.
+    pub length: usize,
+    /// What was POSTed to the upload URL (`None`: nothing yet).
+    pub bytes: Option<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -67,6 +82,7 @@ impl FakeSlack {
         let app = Router::new()
             .route("/api/{method}", post(api).get(api_get))
             .route("/response/{id}", post(response_url))
+            .route("/upload/{id}", post(upload))
             .with_state(fake.clone());
         tokio::spawn(async move {
             axum::serve(http, app).await.unwrap();
@@ -135,6 +151,16 @@ impl FakeSlack {
 
     pub fn all_calls(&self) -> Vec<Call> {
         self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Files announced for upload, with their bytes once POSTed.
+    pub fn files(&self) -> Vec<FakeFile> {
+        self.inner.lock().unwrap().files.clone()
+    }
+
+    /// Files shared in channels: (channel, file id, blocks of the message they came with).
+    pub fn shared(&self) -> Vec<(String, String, Value)> {
+        self.inner.lock().unwrap().shared.clone()
     }
 
     pub fn socket_acks(&self) -> Vec<Value> {
@@ -308,6 +334,67 @@ async fn api(
             json!({"ok": true, "view": view})
         }
         "apps.connections.open" => json!({"ok": true, "url": f.ws_url}),
+        // As Slack does: a file id and a URL on the fake to POST the bytes to.
+        "files.getUploadURLExternal" => {
+            let filename = req["filename"].as_str().unwrap_or_default().to_string();
+            let length: usize = req["length"]
+                .as_str()
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
+            if filename.is_empty() || length == 0 {
+                return Json(json!({"ok": false, "error": "invalid_arguments"})).into_response();
+            }
+            let mut i = f.inner.lock().unwrap();
+            let id = format!("F0FAKE{:04}", i.files.len() + 1);
+            i.files.push(FakeFile {
+                id: id.clone(),
+                filename,
+                length,
+                bytes: None,
+            });
+            json!({"ok": true, "file_id": id, "upload_url": format!("{}/upload/{id}", f.base)})
+        }
+        // Each file must have been announced and its bytes (of the announced length) uploaded;
+        // the share is a message in the channel.
+        "files.completeUploadExternal" => {
+            let Some(wanted) = req["files"].as_array().filter(|a| !a.is_empty()) else {
+                return Json(json!({"ok": false, "error": "invalid_arguments"})).into_response();
+            };
+            let Some(channel) = req["channel_id"].as_str().map(str::to_string) else {
+                return Json(json!({"ok": false, "error": "invalid_arguments"})).into_response();
+            };
+            if channel == "CGONE" {
+                return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
+            }
+            let mut out = Vec::new();
+            let mut i = f.inner.lock().unwrap();
+            for w in wanted {
+                let id = w["id"].as_str().unwrap_or_default();
+                match i.files.iter().find(|x| x.id == id) {
+                    Some(x) if x.bytes.as_ref().is_some_and(|b| b.len() == x.length) => {
+                        out.push(json!({"id": id, "name": x.filename, "title": w["title"],
+                                        "mimetype": "image/png", "filetype": "png"}));
+                    }
+                    _ => {
+                        return Json(json!({"ok": false, "error": "file_not_found"}))
+                            .into_response();
+                    }
+                }
+            }
+            let blocks = req.get("blocks").cloned().unwrap_or(json!([]));
+            for x in &out {
+                let id = x["id"].as_str().unwrap().to_string();
+                i.shared.push((channel.clone(), id, blocks.clone()));
+            }
+            i.ts += 1;
+            let ts = format!("1700000000.{:06}", i.ts);
+            i.messages.push((
+                ts.clone(),
+                json!({"type": "message", "ts": ts, "channel": channel, "text": "",
+                       "blocks": blocks, "files": out, "bot_id": "B0FAKE"}),
+            ));
+            json!({"ok": true, "files": out})
+        }
         _ => json!({"ok": false, "error": "unknown_method"}),
     };
     Json(reply).into_response()
@@ -340,6 +427,28 @@ async fn api_get(
         _ => json!({"ok": false, "error": "unknown_method"}),
     };
     Json(reply).into_response()
+}
+
+/// The upload URL: the file's raw bytes, answered as Slack does, in plain text.
+async fn upload(
+    State(f): State<FakeSlack>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let method = format!("upload:{id}");
+    let meta = Bytes::from(format!("length={}", body.len()));
+    if let Some((status, ra)) = f.record(&method, &headers, &meta) {
+        return scripted(status, ra);
+    }
+    let mut i = f.inner.lock().unwrap();
+    match i.files.iter_mut().find(|x| x.id == id) {
+        Some(x) => {
+            x.bytes = Some(body.to_vec());
+            (StatusCode::OK, format!("OK - {}", body.len())).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such upload").into_response(),
+    }
 }
 
 async fn response_url(

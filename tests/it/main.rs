@@ -46,3 +46,4 @@ mod slack_support;
 mod sms;
 mod stripe;
 mod webhook;
+mod weekly;

@@ -57,8 +57,32 @@ impl Deliverer for ConsoleChannel {
                     .map(|(_, n)| n.clone())
                     .unwrap_or_default()
             });
-            println!("\n[{channel}]\n{text}\n");
+            let chart = match row.payload.get("chart") {
+                Some(chart) => format!("\nChart: {}\n", write_chart(chart)?.display()),
+                None => String::new(),
+            };
+            println!("\n[{channel}]\n{text}\n{chart}");
             Ok(())
         })
     }
+}
+
+/// Where the console's charts go: `DUNBOT_CHART_DIR`, else `dunbot-charts` in the system's
+/// temporary directory.
+pub fn chart_dir() -> std::path::PathBuf {
+    crate::config::var("DUNBOT_CHART_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("dunbot-charts"))
+}
+
+/// Draws a post's chart and writes it into the chart folder; returns the path printed.
+fn write_chart(chart: &serde_json::Value) -> Result<std::path::PathBuf, DeliveryError> {
+    let (file, png) =
+        crate::edges::weekly_scheduler::draw(chart).map_err(DeliveryError::Permanent)?;
+    let dir = chart_dir();
+    let path = dir.join(file);
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(&path, png))
+        .map_err(|e| DeliveryError::Retry(format!("writing {}: {e}", path.display())))?;
+    Ok(path)
 }

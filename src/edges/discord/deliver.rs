@@ -4,7 +4,8 @@
 //! message (as Slack does with `thread_ts`). Each part carries a nonce from the row and its
 //! index with `enforce_nonce`, so when a retry follows a half-sent digest Discord returns the
 //! parts it already has instead of posting them twice; a thread that already exists is the
-//! one the retry continues in.
+//! one the retry continues in. A post with a chart (the weekly summary) carries its PNG as an
+//! attachment of the first part.
 //!
 //! A ping mentions the Discord roles that stand for its people; a message with a topic has
 //! where it landed recorded, and `chat_edit` rows (a decision) edit such a recorded message.
@@ -18,7 +19,7 @@ use crate::message::Message;
 use crate::notify::{Deliverer, worker::DeliveryError};
 use crate::store::{Store, copies, outbox::OutboxRow};
 use futures_util::future::BoxFuture;
-use serenity::all::{ChannelId, MessageId};
+use serenity::all::{ChannelId, CreateAttachment, MessageId};
 use serenity::http::Http;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,15 +96,28 @@ impl Deliverer for DiscordChannel {
                     .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
                 return self.edit(channel, row, &body).await;
             }
+            let chart = chart_attachment(row)?;
             let channel = ChannelId::new(channel);
             let mut to = channel;
             for (i, post) in posts.iter().enumerate() {
+                let files: Vec<CreateAttachment> = match (&chart, i) {
+                    (Some(a), 0) => vec![a.clone()],
+                    _ => vec![],
+                };
                 let mut body = serde_json::to_value(post)
                     .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+                if let (Some(a), Some(embed)) = (
+                    files.first(),
+                    body["embeds"].as_array_mut().and_then(|e| e.first_mut()),
+                ) {
+                    // The chart shows inside the summary's embed.
+                    embed["image"] =
+                        serde_json::json!({"url": format!("attachment://{}", a.filename)});
+                }
                 body["nonce"] = serde_json::json!(format!("o{}p{i}", row.id));
                 body["enforce_nonce"] = serde_json::json!(true);
                 let sent = self
-                    .call(to, || self.http.send_message(to, vec![], &body))
+                    .call(to, || self.http.send_message(to, files.clone(), &body))
                     .await?;
                 let topics = topics(&msg, post, i == 0);
                 if let (false, Some(store)) = (topics.is_empty(), &self.store) {
@@ -125,6 +139,17 @@ impl Deliverer for DiscordChannel {
             Ok(())
         })
     }
+}
+
+/// A post with a chart (the weekly summary): its PNG, drawn from the series in the row, to go
+/// with the first part as an attachment (a multipart message; the nonce still holds).
+fn chart_attachment(row: &OutboxRow) -> Result<Option<CreateAttachment>, DeliveryError> {
+    let Some(chart) = row.payload.get("chart") else {
+        return Ok(None);
+    };
+    let (name, png) =
+        crate::edges::weekly_scheduler::draw(chart).map_err(DeliveryError::Permanent)?;
+    Ok(Some(CreateAttachment::bytes(png, name)))
 }
 
 /// The topics a posted part is a copy of: the message's own (whole, on its first part), and

@@ -213,6 +213,47 @@ impl SlackApi {
         Ok(())
     }
 
+    /// Uploads a file's bytes the way Slack now wants it (`files.upload` is retired):
+    /// `files.getUploadURLExternal` with its name and length, then the bytes POSTed to the
+    /// returned URL. Returns the file id; the file is shared by `complete_upload`, and one
+    /// never completed is discarded by Slack, so an upload that is retried posts nothing twice.
+    pub async fn upload_file(&self, filename: &str, bytes: Vec<u8>) -> Result<String, CallError> {
+        let session = self.client.open_session(&self.token);
+        let req = SlackApiFilesGetUploadUrlExternalRequest::new(filename.to_string(), bytes.len());
+        let res = session
+            .get_upload_url_external(&req)
+            .await
+            .map_err(classify)?;
+        let upload =
+            SlackApiFilesUploadViaUrlRequest::new(res.upload_url, bytes, "image/png".to_string());
+        session
+            .files_upload_via_url(&upload)
+            .await
+            .map_err(classify)?;
+        Ok(res.file_id.0)
+    }
+
+    /// `files.completeUploadExternal`: shares an uploaded file in `channel` with the post's
+    /// blocks as the message it comes with.
+    pub async fn complete_upload(
+        &self,
+        channel: &str,
+        file_id: &str,
+        title: &str,
+        post: &Post,
+    ) -> Result<(), CallError> {
+        let file = SlackApiFilesComplete::new(file_id.into()).with_title(title.to_string());
+        let req = SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
+            .with_channel_id(channel.into())
+            .with_blocks(blocks(&post.blocks)?);
+        self.client
+            .open_session(&self.token)
+            .files_complete_upload_external(&req)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// Answers a command or button through its `response_url` (no token needed).
     pub async fn respond(
         &self,

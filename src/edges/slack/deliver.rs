@@ -6,7 +6,7 @@
 //!
 //! A ping mentions its people (a user group, or the users granted the role), a message with a
 //! topic has where it landed recorded, and `chat_edit` rows (a decision) `chat.update` such a
-//! recorded message.
+//! recorded message. A post with a chart (the weekly summary) is a file upload instead.
 use super::api::{CallError, SlackApi};
 use super::blocks;
 use crate::app::decided_topic;
@@ -15,7 +15,7 @@ use crate::domain::spent::is_spent;
 use crate::message::{Mention, Message};
 use crate::notify::Deliverer;
 use crate::notify::worker::DeliveryError;
-use crate::store::{Store, copies, outbox::OutboxRow, people, slack};
+use crate::store::{Store, copies, outbox::OutboxRow, people, slack, weekly};
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -113,6 +113,42 @@ impl SlackDeliverer {
     }
 }
 
+impl SlackDeliverer {
+    /// A post with a chart (the weekly summary): the PNG uploaded, its file id recorded, then
+    /// shared in the channel with the post's blocks. A retried row completes the file it
+    /// recorded instead of uploading again, and does nothing once the file is shared.
+    async fn post_chart(
+        &self,
+        conn: &mut PgConnection,
+        channel: &str,
+        row: &OutboxRow,
+        chart: &Value,
+        post: &blocks::Post,
+    ) -> Result<(), DeliveryError> {
+        let db = |e: sqlx::Error| DeliveryError::Retry(format!("database: {e}"));
+        let key = &row.dedupe_key;
+        let file_id = match weekly::slack_upload(conn, key).await.map_err(db)? {
+            Some((_, true)) => return Ok(()),
+            Some((id, false)) => id,
+            None => {
+                let (name, png) = crate::edges::weekly_scheduler::draw(chart)
+                    .map_err(DeliveryError::Permanent)?;
+                let id = self.api.upload_file(&name, png).await.map_err(call)?;
+                weekly::record_slack_upload(conn, key, &id)
+                    .await
+                    .map_err(db)?;
+                id
+            }
+        };
+        let title = chart["title"].as_str().unwrap_or("AR by age");
+        self.api
+            .complete_upload(channel, &file_id, title, post)
+            .await
+            .map_err(call)?;
+        weekly::complete_slack_upload(conn, key).await.map_err(db)
+    }
+}
+
 impl Deliverer for SlackDeliverer {
     fn accepts(&self, row: &OutboxRow) -> bool {
         (row.kind == "chat" || row.kind == "chat_edit")
@@ -154,6 +190,11 @@ impl Deliverer for SlackDeliverer {
                     Err(CallError::Refused(e)) if e.contains("message_not_found") => Ok(()),
                     r => r.map_err(call),
                 };
+            }
+            if let Some(chart) = row.payload.get("chart") {
+                return self
+                    .post_chart(&mut conn, channel, row, chart, &posts[0])
+                    .await;
             }
             let done = slack::posted_parts(&mut conn, &row.dedupe_key)
                 .await

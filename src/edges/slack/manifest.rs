@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 /// Bot scopes: the slash command, posting (also to public channels it was not invited to),
 /// ephemeral replies, @-mentions, and reading back its own digest (public or private channel)
-/// to resolve one offer's line when it is decided elsewhere.
+/// to resolve one offer's line when it is decided elsewhere; `files:write` uploads the weekly
+/// summary's chart.
 pub const BOT_SCOPES: &[&str] = &[
     "commands",
     "chat:write",
@@ -15,6 +16,7 @@ pub const BOT_SCOPES: &[&str] = &[
     "users:read",
     "channels:history",
     "groups:history",
+    "files:write",
 ];
 
 /// The manifest for `/root`. With `public_url` the app uses HTTP request URLs on that host
