@@ -123,12 +123,16 @@ enum Cmd {
     Subscribe {
         /// platform:id, e.g. slack:C0123ABC, discord:1234, console:local
         channel: String,
-        /// Cron: `0 8 * * Mon-Fri` (five fields) or six fields with seconds.
-        #[arg(long, default_value = "0 8 * * Mon-Fri")]
-        cron: String,
-        /// IANA time zone, e.g. Europe/Berlin.
-        #[arg(long, default_value = "UTC")]
-        tz: String,
+        /// Cron: `0 8 * * Mon-Fri` (five fields) or six fields with seconds [default: 0 8 * * Mon-Fri,
+        /// or the channel's own when only --case-threads is given]
+        #[arg(long)]
+        cron: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin [default: UTC, or the channel's own]
+        #[arg(long)]
+        tz: Option<String>,
+        /// A case-file thread per account in this channel (default on).
+        #[arg(long, value_enum)]
+        case_threads: Option<Switch>,
     },
     /// Messages waiting, sent or given up in the outbox.
     Outbox {
@@ -154,6 +158,12 @@ enum ManifestCmd {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -507,7 +517,16 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Cmd::Subscribe { channel, cron, tz } => {
+        Cmd::Subscribe {
+            channel,
+            cron,
+            tz,
+            case_threads,
+        } => {
+            // Only --case-threads on a subscribed channel keeps its digest schedule as it is.
+            let schedule_given = cron.is_some() || tz.is_some();
+            let cron = cron.unwrap_or_else(|| "0 8 * * Mon-Fri".into());
+            let tz = tz.unwrap_or_else(|| "UTC".into());
             dunbot::domain::cron::parse(&cron).map_err(anyhow::Error::msg)?;
             let zone: chrono_tz::Tz = tz.parse().map_err(|_| {
                 anyhow::anyhow!("{tz:?} is not an IANA time zone such as Europe/Berlin")
@@ -517,8 +536,23 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let app = open(settings).await?;
             let mut conn = app.store.pool.acquire().await?;
-            store::schedule::upsert_subscription(&mut conn, &channel, &cron, zone.name()).await?;
-            println!("{channel}: digest at `{cron}` ({})", zone.name());
+            let subscribed = store::schedule::subscriptions(&mut conn)
+                .await?
+                .iter()
+                .any(|s| s.channel == channel);
+            if schedule_given || case_threads.is_none() || !subscribed {
+                store::schedule::upsert_subscription(&mut conn, &channel, &cron, zone.name())
+                    .await?;
+                println!("{channel}: digest at `{cron}` ({})", zone.name());
+            }
+            if let Some(switch) = case_threads {
+                let on = switch == Switch::On;
+                store::case_threads::set_enabled(&mut conn, &channel, on).await?;
+                println!(
+                    "{channel}: case-file threads {}",
+                    if on { "on" } else { "off" }
+                );
+            }
         }
         Cmd::Outbox { status, limit } => {
             let app = open(settings).await?;

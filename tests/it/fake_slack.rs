@@ -41,6 +41,8 @@ struct Inner {
     users: Vec<(String, Value)>,
     /// Messages as they stand (posted, then updated), by ts: what `conversations.history` reads.
     messages: Vec<(String, Value)>,
+    /// Messages deleted in Slack (by a person): updates and replies to them are refused.
+    deleted: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -135,6 +137,37 @@ impl FakeSlack {
 
     pub fn all_calls(&self) -> Vec<Call> {
         self.inner.lock().unwrap().calls.clone()
+    }
+
+    /// Messages posted to `channel` outside any thread, oldest first, as they stand now.
+    pub fn top_level(&self, channel: &str) -> Vec<Value> {
+        self.inner
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|(_, m)| m["channel"] == channel && m.get("thread_ts").is_none())
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// Replies in the thread of `thread_ts`, oldest first.
+    pub fn replies(&self, thread_ts: &str) -> Vec<Value> {
+        self.inner
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|(_, m)| m["thread_ts"] == thread_ts)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// A person deletes the message at `ts` (and with it, for Slack, its thread).
+    pub fn delete_message(&self, ts: &str) {
+        let mut i = self.inner.lock().unwrap();
+        i.messages.retain(|(t, m)| t != ts && m["thread_ts"] != ts);
+        i.deleted.push(ts.to_string());
     }
 
     pub fn socket_acks(&self) -> Vec<Value> {
@@ -263,10 +296,32 @@ async fn api(
         return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
     }
     let stored = |ts: &str| {
-        json!({"type": "message", "ts": ts, "channel": channel, "text": req["text"],
-               "blocks": req.get("blocks").cloned().unwrap_or(json!([])), "bot_id": "B0FAKE"})
+        let mut m = json!({"type": "message", "ts": ts, "channel": channel, "text": req["text"],
+               "blocks": req.get("blocks").cloned().unwrap_or(json!([])), "bot_id": "B0FAKE"});
+        if let Some(t) = req.get("thread_ts").filter(|t| t.is_string()) {
+            m["thread_ts"] = t.clone();
+        }
+        m
     };
     let reply = match method.as_str() {
+        // As Slack does: a reply to a deleted message has no thread to go to.
+        "chat.postMessage"
+            if req["thread_ts"]
+                .as_str()
+                .is_some_and(|t| f.inner.lock().unwrap().deleted.iter().any(|d| d == t)) =>
+        {
+            json!({"ok": false, "error": "thread_not_found"})
+        }
+        // A deleted (or never posted) message cannot be updated.
+        "chat.update"
+            if {
+                let i = f.inner.lock().unwrap();
+                let ts = req["ts"].as_str().unwrap_or_default();
+                i.deleted.iter().any(|d| d == ts) || !i.messages.iter().any(|(t, _)| t == ts)
+            } =>
+        {
+            json!({"ok": false, "error": "message_not_found"})
+        }
         "chat.postMessage" => {
             let ts = f.next_ts();
             f.inner
@@ -281,7 +336,12 @@ async fn api(
             let ts = req["ts"].as_str().unwrap_or_default().to_string();
             let mut i = f.inner.lock().unwrap();
             if let Some(m) = i.messages.iter_mut().find(|(t, _)| *t == ts) {
+                // An update keeps the message where it is (in its thread, if a reply).
+                let thread = m.1.get("thread_ts").cloned();
                 m.1 = stored(&ts);
+                if let Some(t) = thread {
+                    m.1["thread_ts"] = t;
+                }
             }
             json!({"ok": true, "channel": channel, "ts": req["ts"],
                    "message": {"text": req["text"], "bot_id": "B0FAKE"}})
