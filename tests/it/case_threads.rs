@@ -258,6 +258,28 @@ async fn a_deleted_slack_card_starts_a_new_one() {
     assert_eq!(stored, new);
 }
 
+/// `dunbot subscribe …` as a team runs it.
+fn subscribe(db: &TestDb, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"))
+        .arg("subscribe")
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+async fn subscription(app: &App) -> (String, bool) {
+    sqlx::query_as("SELECT cron, case_threads FROM digest_subscriptions WHERE channel = $1")
+        .bind(SLACK)
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn case_threads_off_posts_no_thread_and_on_again_does() {
     let db = TestDb::new().await;
@@ -265,31 +287,63 @@ async fn case_threads_off_posts_no_thread_and_on_again_does() {
     seed(&app, CUSTOMERS, INVOICES, None).await;
     let fake = FakeSlack::start().await;
     let ds = slack_deliverers(&app, &fake);
-    let mut conn = app.store.pool.acquire().await.unwrap();
-    dunbot::store::schedule::upsert_subscription(&mut conn, SLACK, "0 8 * * Mon-Fri", "UTC")
-        .await
-        .unwrap();
-    assert!(
-        dunbot::store::case_threads::set_enabled(&mut conn, SLACK, false)
-            .await
-            .unwrap()
-    );
+    subscribe(&db, &[SLACK, "--cron", "0 9 * * Mon-Fri"]);
+    let out = subscribe(&db, &[SLACK, "--case-threads", "off"]);
+    assert!(out.contains("case-file threads off"), "{out}");
+    // Switching threads alone keeps the channel's digest schedule.
+    assert_eq!(subscription(&app).await, ("0 9 * * Mon-Fri".into(), false));
+
     run_in(&app, SLACK, "r1", "note ACME-001 quiet").await;
     assert_eq!(case_rows(&app).await, 0);
     assert_eq!(drain_once(&app.store, &ds, 50).await.unwrap(), 0);
     assert!(fake.calls("chat.postMessage").is_empty());
-    // A channel that is not subscribed keeps them on.
-    assert!(
-        !dunbot::store::case_threads::set_enabled(&mut conn, "slack:COTHER", false)
-            .await
-            .unwrap()
-    );
-    dunbot::store::case_threads::set_enabled(&mut conn, SLACK, true)
-        .await
-        .unwrap();
+
+    subscribe(&db, &[SLACK, "--case-threads", "on"]);
+    assert_eq!(subscription(&app).await, ("0 9 * * Mon-Fri".into(), true));
     run_in(&app, SLACK, "r2", "note ACME-001 loud").await;
     assert_eq!(drain_once(&app.store, &ds, 50).await.unwrap(), 1);
     assert_eq!(fake.top_level("C123").len(), 1);
+    // A word that is neither says so and changes nothing.
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_dunbot"))
+        .args(["subscribe", SLACK, "--case-threads", "maybe"])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values: on, off"));
+    assert_eq!(subscription(&app).await, ("0 9 * * Mon-Fri".into(), true));
+}
+
+#[tokio::test]
+async fn the_console_prints_events_and_keeps_its_thread_row() {
+    let db = TestDb::new().await;
+    let app = new_app(&db).await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let ds = Deliverers::new(8).add(
+        "case_event",
+        Arc::new(CaseThreadDeliverer::new(
+            &app,
+            Arc::new(dunbot::edges::console::deliver::ConsoleThreads),
+        )),
+    );
+    run_as(
+        &app,
+        &person("tom", Role::Collector),
+        "c1",
+        "note BOLT-001 hi",
+        today(),
+    )
+    .await;
+    assert_eq!(drain_once(&app.store, &ds, 50).await.unwrap(), 1);
+    let (channel, card): (String, Option<String>) =
+        sqlx::query_as("SELECT channel, card_id FROM case_threads")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (channel.as_str(), card.as_deref()),
+        ("console:test", Some("console"))
+    );
 }
 
 #[tokio::test]
