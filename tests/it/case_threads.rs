@@ -186,6 +186,8 @@ async fn two_workers_delivering_at_once_make_one_card() {
     let app = new_app(&db).await;
     seed(&app, CUSTOMERS, INVOICES, None).await;
     let fake = FakeSlack::start().await;
+    // Slow enough that both workers are inside a delivery at once.
+    fake.set_latency(std::time::Duration::from_millis(150));
     for i in 0..4 {
         run_in(
             &app,
@@ -514,4 +516,64 @@ async fn dunbots_own_steps_go_only_to_channels_that_have_a_thread() {
             "{ch}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_reminder_queued_then_sent_is_told_in_the_thread() {
+    use dunbot::notify::email::{EmailDeliverer, MailSettings};
+    let server = crate::smtp_server::SmtpServer::start();
+    let db = TestDb::new().await;
+    let app = new_app(&db).await;
+    seed(&app, CUSTOMERS, INVOICES, None).await;
+    let fake = FakeSlack::start().await;
+    let ds = slack_deliverers(&app, &fake);
+    run_in(&app, SLACK, "r1", "remind ACME-001").await;
+    assert_eq!(drain_once(&app.store, &ds, 50).await.unwrap(), 1);
+    let card_ts = fake.top_level("C123")[0]["ts"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queued = texts(&fake.replies(&card_ts));
+    assert_eq!(queued.len(), 1);
+    assert!(
+        queued[0].starts_with("Reminder (") && queued[0].ends_with("by maria — waiting to be sent"),
+        "{queued:?}"
+    );
+
+    // The outbox worker sends the email over SMTP: the thread hears it was sent.
+    let mail = MailSettings {
+        smtp_url: server.url(),
+        from: "Example AR <ar@example.co>".parse().unwrap(),
+        reply_to: None,
+        pay: dunbot::notify::templates::PayInfo {
+            company: "Example Co".into(),
+            payment_link: None,
+            bank_details: None,
+            contact: "Maria Lopez, ar@example.co".into(),
+        },
+        template_dir: None,
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let email = Deliverers::new(3).add(
+        "email",
+        Arc::new(
+            EmailDeliverer::new(
+                mail,
+                dunbot::domain::calendar::Calendar::default(),
+                dunbot::domain::send_window::SendWindow::always(),
+                Some(app.store.clone()),
+            )
+            .unwrap(),
+        ),
+    );
+    assert_eq!(drain_once(&app.store, &email, 10).await.unwrap(), 1);
+    assert_eq!(server.messages().len(), 1);
+    assert_eq!(drain_once(&app.store, &ds, 50).await.unwrap(), 1);
+    let replies = texts(&fake.replies(&card_ts));
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert!(
+        replies[1].starts_with("Reminder sent: Reminder (") && replies[1].contains("— sent 20"),
+        "{replies:?}"
+    );
+    assert_eq!(fake.top_level("C123").len(), 1);
 }

@@ -43,6 +43,8 @@ struct Inner {
     messages: Vec<(String, Value)>,
     /// Messages deleted in Slack (by a person): updates and replies to them are refused.
     deleted: Vec<String>,
+    /// How long each Web API call takes to answer (a slow network: races show up).
+    latency: Duration,
 }
 
 #[derive(Clone)]
@@ -139,6 +141,11 @@ impl FakeSlack {
         self.inner.lock().unwrap().calls.clone()
     }
 
+    /// Every Web API call answers after `latency`.
+    pub fn set_latency(&self, latency: Duration) {
+        self.inner.lock().unwrap().latency = latency;
+    }
+
     /// Messages posted to `channel` outside any thread, oldest first, as they stand now.
     pub fn top_level(&self, channel: &str) -> Vec<Value> {
         self.inner
@@ -205,13 +212,7 @@ impl FakeSlack {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body: Value = serde_json::from_slice(body).unwrap_or_else(|_| {
-            Value::Object(
-                url::form_urlencoded::parse(body)
-                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                    .collect(),
-            )
-        });
+        let body = parse_body(body);
         let mut i = self.inner.lock().unwrap();
         i.calls.push(Call {
             method: method.to_string(),
@@ -267,6 +268,17 @@ impl FakeSlack {
     }
 }
 
+/// A Web API call's arguments: JSON, or a form.
+fn parse_body(body: &Bytes) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| {
+        Value::Object(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect(),
+        )
+    })
+}
+
 fn scripted(status: u16, retry_after: Option<u64>) -> Response {
     let code = StatusCode::from_u16(status).unwrap();
     let mut r = if status == 429 {
@@ -290,7 +302,12 @@ async fn api(
     if let Some((status, ra)) = f.record(&method, &headers, &body) {
         return scripted(status, ra);
     }
-    let req = f.calls(&method).pop().map(|c| c.body).unwrap_or_default();
+    let latency = f.inner.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    // This call's own arguments (another call may have been recorded meanwhile).
+    let req = parse_body(&body);
     let channel = req["channel"].clone();
     if channel == "CGONE" {
         return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
