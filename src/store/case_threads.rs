@@ -217,7 +217,7 @@ async fn has_threads(conn: &mut PgConnection, account_id: i64) -> Result<bool, s
 }
 
 /// Whether `channel` keeps case threads: on unless its subscription switched them off.
-pub async fn enabled(conn: &mut PgConnection, channel: &str) -> Result<bool, sqlx::Error> {
+async fn enabled(conn: &mut PgConnection, channel: &str) -> Result<bool, sqlx::Error> {
     let off: Option<bool> =
         sqlx::query_scalar("SELECT NOT case_threads FROM digest_subscriptions WHERE channel = $1")
             .bind(channel)
@@ -321,19 +321,4 @@ pub async fn record_post(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// The card and thread a channel holds for an account (`None`: no card yet).
-pub async fn find(
-    conn: &mut PgConnection,
-    channel: &str,
-    account_id: i64,
-) -> Result<Option<Thread>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT card_id, thread_id, shown_row FROM case_threads WHERE channel = $1 AND account_id = $2",
-    )
-    .bind(channel)
-    .bind(account_id)
-    .fetch_optional(conn)
-    .await
 }
