@@ -489,6 +489,23 @@ async fn discord_card_thread_started_from_it_events_inside_card_edited_deleted_t
             .unwrap()
             .contains("Note by maria: again")
     );
+
+    // The card message is deleted (its thread stays, as on Discord): the edit's 404 Unknown
+    // Message starts a new card, and the event goes to the new card's thread.
+    let second = threads[0].clone();
+    fake.delete_message(&second);
+    run_in(&app, channel, "d4", "note ACME-001 once more").await;
+    assert_eq!(drain_once(&app.store, &ds, 50).await.unwrap(), 1);
+    let threads = fake.threads();
+    assert_eq!(threads.len(), 2, "{threads:?}");
+    let third = threads.last().unwrap();
+    assert_ne!(third, &second);
+    assert_eq!(fake.messages_in(third).len(), 1);
+    assert_eq!(
+        fake.messages_in(&second).len(),
+        1,
+        "nothing more in the old thread"
+    );
 }
 
 #[tokio::test]
