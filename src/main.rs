@@ -123,15 +123,19 @@ enum Cmd {
     Subscribe {
         /// platform:id, e.g. slack:C0123ABC, discord:1234, console:local
         channel: String,
-        /// Cron: `0 8 * * Mon-Fri` (five fields) or six fields with seconds.
-        #[arg(long, default_value = "0 8 * * Mon-Fri")]
-        cron: String,
-        /// IANA time zone, e.g. Europe/Berlin.
-        #[arg(long, default_value = "UTC")]
-        tz: String,
+        /// Cron: `0 8 * * Mon-Fri` (five fields) or six fields with seconds [default: 0 8 * * Mon-Fri,
+        /// or the channel's own when only --weekly or --case-threads is given]
+        #[arg(long)]
+        cron: Option<String>,
+        /// IANA time zone, e.g. Europe/Berlin [default: UTC, or the channel's own]
+        #[arg(long)]
+        tz: Option<String>,
         /// The weekly summary's cron (default `0 8 * * Mon`, in the same zone), or `off`.
         #[arg(long)]
         weekly: Option<String>,
+        /// A case-file thread per account in this channel (default on).
+        #[arg(long, value_enum)]
+        case_threads: Option<Switch>,
     },
     /// Charts as PNG files: `dunbot chart aging --out aging.png`.
     Chart {
@@ -162,6 +166,12 @@ enum ManifestCmd {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -539,7 +549,12 @@ async fn run(cli: Cli) -> Result<()> {
             cron,
             tz,
             weekly,
+            case_threads,
         } => {
+            // Only --weekly or --case-threads on a subscribed channel keeps its digest schedule.
+            let schedule_given = cron.is_some() || tz.is_some();
+            let cron = cron.unwrap_or_else(|| "0 8 * * Mon-Fri".into());
+            let tz = tz.unwrap_or_else(|| "UTC".into());
             dunbot::domain::cron::parse(&cron).map_err(anyhow::Error::msg)?;
             let weekly = match weekly.as_deref().map(str::trim) {
                 None => None,
@@ -558,13 +573,27 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let app = open(settings).await?;
             let mut conn = app.store.pool.acquire().await?;
+            let subscribed = store::schedule::subscriptions(&mut conn)
+                .await?
+                .iter()
+                .any(|s| s.channel == channel);
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            store::schedule::upsert_subscription(&mut tx, &channel, &cron, zone.name()).await?;
+            if schedule_given || (case_threads.is_none() && weekly.is_none()) || !subscribed {
+                store::schedule::upsert_subscription(&mut tx, &channel, &cron, zone.name()).await?;
+                println!("{channel}: digest at `{cron}` ({})", zone.name());
+            }
             if let Some(w) = &weekly {
                 store::weekly::set_cron(&mut tx, &channel, w.as_deref()).await?;
             }
+            if let Some(switch) = case_threads {
+                let on = switch == Switch::On;
+                store::case_threads::set_enabled(&mut tx, &channel, on).await?;
+                println!(
+                    "{channel}: case-file threads {}",
+                    if on { "on" } else { "off" }
+                );
+            }
             tx.commit().await?;
-            println!("{channel}: digest at `{cron}` ({})", zone.name());
             let mut conn = app.store.pool.acquire().await?;
             let now_weekly = store::weekly::subscriptions(&mut conn)
                 .await?

@@ -10,6 +10,7 @@ pub mod automatic;
 pub mod autoplan;
 pub mod calls;
 mod case_file;
+pub mod case_threads;
 pub mod confirm_receipt;
 mod context;
 mod disputes;

@@ -53,6 +53,8 @@ pub async fn after_payments(
     if team.is_empty() {
         team.push(s.managers_channel.clone());
     }
+    // Each payment is told in its account's case threads, whatever else it moves.
+    crate::store::case_threads::payments_received(tx, payment_ids).await?;
     let mut queued = 0;
     for (account_id, pays) in by_account(&paid) {
         let last = pays.len() - 1;

@@ -378,3 +378,81 @@ pub fn help(ctx: &Ctx<'_>, p: &Parsed<'_>) -> Result<Done, Fail> {
     };
     Ok(Done::new(Message::ephemeral(text), None))
 }
+
+impl AccountCard {
+    /// The head of the account's case thread: who, what is owed, the stage and what is next —
+    /// the figures of `ar account`, kept short because the thread below holds the story.
+    pub fn thread_card(&self) -> Message {
+        let (acc, cur) = (&self.account, self.currency);
+        let balance = Money::new(self.balance_minor, cur).to_string();
+        let stage = match (&self.standing, self.balance_minor) {
+            (_, b) if b <= 0 => "paid up".to_string(),
+            (Some(st), _) => st.stage.map(|s| s.label()).unwrap_or("not started").into(),
+            (None, _) => "not started".into(),
+        };
+        let mut fields = vec![
+            ("Balance".to_string(), balance.clone()),
+            ("Stage".to_string(), stage.clone()),
+            (
+                "Owner".to_string(),
+                acc.owner.clone().unwrap_or_else(|| "unassigned".into()),
+            ),
+        ];
+        if let Some((next, on)) = self
+            .standing
+            .as_ref()
+            .and_then(|st| st.view.as_ref())
+            .and_then(|v| v.next)
+        {
+            fields.push(("Next".into(), format!("{} on {on}", next.label())));
+        }
+        Message {
+            text: format!("{} — {}: {balance} open · {stage}", acc.code, acc.name),
+            blocks: vec![
+                Block::Header {
+                    text: format!("{} — {}", acc.code, acc.name),
+                },
+                Block::Fields { fields },
+                Block::Context {
+                    text: "Case file: every step on this account is posted in this thread.".into(),
+                },
+            ],
+            visibility: Visibility::Channel,
+            ..Default::default()
+        }
+    }
+
+    /// The next steps the digest offers for this account's broken promise `promise_id` (a
+    /// missed plan installment when it belongs to a plan, or `None` for a broken plan).
+    pub fn broken_steps(
+        &self,
+        s: &Settings,
+        today: NaiveDate,
+        promise_id: Option<i64>,
+    ) -> Vec<crate::message::Button> {
+        let Some(a) = &self.agg else {
+            return vec![];
+        };
+        let mine: Vec<_> = self.promise_facts.iter().collect();
+        let actions = digest::line_actions(a, &mine, s, today);
+        let stage = self.standing.as_ref().and_then(|st| st.stage);
+        let owed = Money::new(self.balance_minor, self.currency);
+        match promise_id.map(|id| self.promise_facts.iter().find(|p| p.id == id)) {
+            Some(Some(p)) if p.plan_id.is_none() => {
+                digest::broken_promise_buttons(&digest::promise_line(p, actions, stage))
+            }
+            Some(None) => digest::broken_promise_buttons(&digest::PromiseLine {
+                id: promise_id.unwrap_or_default(),
+                code: self.account.code.clone(),
+                name: self.account.name.clone(),
+                amount: owed,
+                promised_for: today,
+                logged_by: String::new(),
+                actions,
+                owed,
+                stage,
+            }),
+            _ => digest::broken_plan_buttons(&self.account.code, owed),
+        }
+    }
+}

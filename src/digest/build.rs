@@ -210,7 +210,8 @@ fn line(a: &AccountAgg, st: &Standing, actions: LineActions, amount: i64) -> Acc
     }
 }
 
-fn promise_line(p: &PromiseFacts, actions: LineActions, stage: Option<Stage>) -> PromiseLine {
+/// A promise as the digest lists it, with what is still owed of it.
+pub fn promise_line(p: &PromiseFacts, actions: LineActions, stage: Option<Stage>) -> PromiseLine {
     let paid: i64 = p.paid_minor.iter().sum();
     PromiseLine {
         owed: money((p.amount_minor - paid).max(0), &p.currency),

@@ -9,11 +9,11 @@ mod render;
 pub use assess::{Standing, assess, promise_pause};
 pub use build::{
     AccountLine, BucketGroup, CurrencyTotals, Digest, Escalation, Freshness, LineActions, Listed,
-    PromiseLine, build, freshness, line_actions,
+    PromiseLine, build, freshness, line_actions, promise_line,
 };
 pub use callbacks::log_call_button;
 pub use plans::{PlanLine, broken_plan_buttons};
-pub use render::{account_buttons, buttons_for, decision_buttons, render};
+pub use render::{account_buttons, broken_promise_buttons, buttons_for, decision_buttons, render};
 
 use crate::config::Settings;
 use crate::store::snapshot;

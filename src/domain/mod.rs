@@ -4,6 +4,7 @@ pub mod aging;
 pub mod approval;
 pub mod calendar;
 pub mod call;
+pub mod case_thread;
 pub mod confirm_receipt;
 pub mod cron;
 pub mod dates;

@@ -22,8 +22,18 @@ pub fn deliverers(app: &App) -> Result<Deliverers> {
                 Duration::from_secs(10),
             )?),
         );
+    ds = ds.add(
+        crate::store::case_threads::KIND,
+        Arc::new(crate::app::case_threads::CaseThreadDeliverer::new(
+            app,
+            Arc::new(crate::edges::console::deliver::ConsoleThreads),
+        )),
+    );
     if let Some(d) = crate::edges::discord::deliverer_from_env(app) {
         ds = ds.add("chat", d.clone()).add("chat_edit", d);
+    }
+    if let Some(d) = crate::edges::discord::case_threads_from_env(app) {
+        ds = ds.add(crate::store::case_threads::KIND, d);
     }
     ds = crate::edges::slack::add_deliverer(ds, app);
     if let Some(mail) = notify::email::MailSettings::from_env()? {

@@ -129,7 +129,7 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
         };
         match result {
             Ok(()) => {
-                outbox::mark_sent(&mut conn, row.id).await?;
+                mark_sent(&mut conn, &row).await?;
                 sent += 1;
             }
             Err(DeliveryError::Defer(at)) => {
@@ -172,6 +172,20 @@ pub async fn drain_once(store: &Store, ds: &Deliverers, batch: i64) -> Result<us
         }
     }
     Ok(sent)
+}
+
+/// Marks the row sent; a reminder's sending is told in its account's case threads, in the
+/// same transaction.
+async fn mark_sent(conn: &mut sqlx::PgConnection, row: &outbox::OutboxRow) -> Result<()> {
+    if row.kind != "email" {
+        outbox::mark_sent(conn, row.id).await?;
+        return Ok(());
+    }
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    outbox::mark_sent(&mut tx, row.id).await?;
+    crate::store::case_threads::reminder_sent(&mut tx, row.id).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Marks the row dropped and writes dunbot's action row saying why, in one transaction.

@@ -59,21 +59,33 @@ pub struct ActionRow {
 }
 
 /// Inserts; a duplicate idempotency key is an error (unique violation) so the caller's
-/// transaction, and the change it carries, rolls back.
+/// transaction, and the change it carries, rolls back. The account's case-thread event is
+/// queued with it (`case_threads::after_action`).
 pub async fn insert(conn: &mut PgConnection, a: &NewAction) -> Result<i64, sqlx::Error> {
     let sql = "INSERT INTO actions (at, actor_platform, actor_id, actor_name, channel, kind, subject, outcome, details, idempotency_key)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
-    bind(sqlx::query_scalar(sql), a).fetch_one(conn).await
+    let id = bind(sqlx::query_scalar(sql), a)
+        .fetch_one(&mut *conn)
+        .await?;
+    super::case_threads::after_action(conn, id, a).await?;
+    Ok(id)
 }
 
-/// Inserts unless the idempotency key was seen; returns the new id, if any.
+/// Inserts unless the idempotency key was seen; returns the new id, if any (and then queues
+/// its case-thread event, as `insert` does).
 pub async fn insert_if_new(
     conn: &mut PgConnection,
     a: &NewAction,
 ) -> Result<Option<i64>, sqlx::Error> {
     let sql = "INSERT INTO actions (at, actor_platform, actor_id, actor_name, channel, kind, subject, outcome, details, idempotency_key)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
-    bind(sqlx::query_scalar(sql), a).fetch_optional(conn).await
+    let id = bind(sqlx::query_scalar(sql), a)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(id) = id {
+        super::case_threads::after_action(conn, id, a).await?;
+    }
+    Ok(id)
 }
 
 fn bind<'q, O>(

@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod approvals;
 pub mod calls;
+pub mod case_threads;
 pub mod collections;
 pub mod confirm_receipt;
 pub mod copies;

@@ -37,7 +37,8 @@ pub async fn enqueue(
 }
 
 /// Claims up to `limit` due rows of the given kinds for `lease_secs`: they become invisible to
-/// other workers until then, and count one more attempt.
+/// other workers until then, and count one more attempt. Returned in the order they were due
+/// (an UPDATE's RETURNING has no order of its own), so chat posts go out as they were queued.
 pub async fn claim(
     conn: &mut PgConnection,
     kinds: &[String],
@@ -45,11 +46,13 @@ pub async fn claim(
     lease_secs: f64,
 ) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query_as(
-        "UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => $3), attempts = o.attempts + 1
-          WHERE o.id IN (SELECT id FROM outbox
-                          WHERE status = 'pending' AND next_attempt_at <= now() AND kind = ANY($1)
-                          ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING o.*",
+        "WITH due AS (SELECT id, next_attempt_at AS was FROM outbox
+                       WHERE status = 'pending' AND next_attempt_at <= now() AND kind = ANY($1)
+                       ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+              claimed AS (UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => $3),
+                                 attempts = o.attempts + 1
+                            FROM due WHERE o.id = due.id RETURNING o.*, due.was)
+         SELECT * FROM claimed ORDER BY was, id",
     )
     .bind(kinds)
     .bind(limit)

@@ -137,3 +137,29 @@ pub async fn count(
     .fetch_one(conn)
     .await
 }
+
+/// The one entry of `kind` with table id `id` (a case thread's event line), as it stands now.
+pub async fn entry(
+    conn: &mut PgConnection,
+    account_id: i64,
+    code: &str,
+    kind: &str,
+    id: i64,
+) -> Result<Option<Entry>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT at, kind, by, details FROM ({UNION}) t WHERE kind = $4 AND id = $5 LIMIT 1"
+    )))
+    .bind(account_id)
+    .bind(code)
+    .bind(TOLD_BY_TABLES)
+    .bind(kind)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| Entry {
+        at: r.at,
+        kind: r.kind,
+        by: r.by,
+        details: r.details,
+    }))
+}

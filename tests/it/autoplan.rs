@@ -198,7 +198,7 @@ async fn preview_hold_and_unhold() {
         );
     }
     // Preview writes nothing but its action row.
-    assert_eq!(count(&app, "outbox").await, 0);
+    assert_eq!(sends(&app).await, 0);
     let out = run_as(&app, &maria, "p2", "preview 2026-12-05", d("2026-11-30")).await;
     assert!(
         out.reply.text.contains("not a business day"),

@@ -44,6 +44,9 @@ pub struct Inner {
     pub ids: AtomicU64,
     /// Files sent with messages: (message id, the file).
     pub attachments: Mutex<Vec<(String, Attachment)>>,
+    /// Messages and threads a person deleted: Discord answers 404 for them.
+    pub deleted_messages: Mutex<Vec<String>>,
+    pub deleted_channels: Mutex<Vec<String>>,
 }
 
 /// A file part of a multipart message.
@@ -137,6 +140,43 @@ impl FakeDiscord {
             "timed out waiting for {what}; frames: {:?}",
             self.inner.gateway_in.lock().unwrap()
         );
+    }
+
+    /// Messages in `channel` (a thread's id for a thread), oldest first, as they stand now.
+    pub fn messages_in(&self, channel: &str) -> Vec<Value> {
+        self.inner
+            .messages
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, m)| m["channel_id"] == channel)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// Threads started from messages (their ids), oldest first.
+    pub fn threads(&self) -> Vec<String> {
+        self.inner.threads.lock().unwrap().clone()
+    }
+
+    /// A person deletes the message `id` (its thread, if any, stays, as on Discord).
+    pub fn delete_message(&self, id: &str) {
+        self.inner.messages.lock().unwrap().retain(|(i, _)| i != id);
+        self.inner
+            .deleted_messages
+            .lock()
+            .unwrap()
+            .push(id.to_string());
+    }
+
+    /// A person deletes the thread `id`.
+    pub fn delete_thread(&self, id: &str) {
+        self.inner.threads.lock().unwrap().retain(|t| t != id);
+        self.inner
+            .deleted_channels
+            .lock()
+            .unwrap()
+            .push(id.to_string());
     }
 
     /// Dispatches `INTERACTION_CREATE` to the connected bot.
@@ -289,6 +329,48 @@ async fn rest(
         }
         ("DELETE", ["webhooks", _, _, "messages", _]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["webhooks", _, _]) => json(fake.message("1", &body)),
+        ("POST", ["channels", ch, "messages"])
+            if fake
+                .inner
+                .deleted_channels
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|c| c == ch)
+                || (fake
+                    .inner
+                    .messages
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|(i, _)| i == ch)
+                    && !fake.inner.threads.lock().unwrap().iter().any(|t| t == ch)) =>
+        {
+            // A deleted thread, or a message id where no thread was started: no such channel.
+            unknown("Unknown Channel", 10003)
+        }
+        ("POST", ["channels", _, "messages", msg, "threads"])
+            if fake
+                .inner
+                .deleted_messages
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|m| m == msg) =>
+        {
+            unknown("Unknown Message", 10008)
+        }
+        ("PATCH", ["channels", _, "messages", msg])
+            if fake
+                .inner
+                .deleted_messages
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|m| m == msg) =>
+        {
+            unknown("Unknown Message", 10008)
+        }
         ("POST", ["channels", ch, "messages"]) => {
             // As Discord does with `enforce_nonce`: a repeated nonce gets the first message.
             let nonce = body["nonce"]
@@ -452,6 +534,15 @@ fn split_message_parts(parts: Vec<Attachment>) -> (Value, Vec<Attachment>) {
         }
     }
     (body, files)
+}
+
+/// Discord's 404 for a deleted message or channel.
+fn unknown(what: &str, code: u32) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"message": what, "code": code})),
+    )
+        .into_response()
 }
 
 /// A guild member as interaction payloads carry it (with `flags`, which serenity requires).

@@ -45,6 +45,10 @@ struct Inner {
     files: Vec<FakeFile>,
     /// Files shared by `files.completeUploadExternal`: (channel, file id, the message's blocks).
     shared: Vec<(String, String, Value)>,
+    /// Messages deleted in Slack (by a person): updates and replies to them are refused.
+    deleted: Vec<String>,
+    /// How long each Web API call takes to answer (a slow network: races show up).
+    latency: Duration,
 }
 
 /// A file on its way through the upload steps.
@@ -163,6 +167,42 @@ impl FakeSlack {
         self.inner.lock().unwrap().shared.clone()
     }
 
+    /// Every Web API call answers after `latency`.
+    pub fn set_latency(&self, latency: Duration) {
+        self.inner.lock().unwrap().latency = latency;
+    }
+
+    /// Messages posted to `channel` outside any thread, oldest first, as they stand now.
+    pub fn top_level(&self, channel: &str) -> Vec<Value> {
+        self.inner
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|(_, m)| m["channel"] == channel && m.get("thread_ts").is_none())
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// Replies in the thread of `thread_ts`, oldest first.
+    pub fn replies(&self, thread_ts: &str) -> Vec<Value> {
+        self.inner
+            .lock()
+            .unwrap()
+            .messages
+            .iter()
+            .filter(|(_, m)| m["thread_ts"] == thread_ts)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    /// A person deletes the message at `ts` (and with it, for Slack, its thread).
+    pub fn delete_message(&self, ts: &str) {
+        let mut i = self.inner.lock().unwrap();
+        i.messages.retain(|(t, m)| t != ts && m["thread_ts"] != ts);
+        i.deleted.push(ts.to_string());
+    }
+
     pub fn socket_acks(&self) -> Vec<Value> {
         self.inner.lock().unwrap().socket_in.clone()
     }
@@ -198,13 +238,7 @@ impl FakeSlack {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body: Value = serde_json::from_slice(body).unwrap_or_else(|_| {
-            Value::Object(
-                url::form_urlencoded::parse(body)
-                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                    .collect(),
-            )
-        });
+        let body = parse_body(body);
         let mut i = self.inner.lock().unwrap();
         i.calls.push(Call {
             method: method.to_string(),
@@ -260,6 +294,17 @@ impl FakeSlack {
     }
 }
 
+/// A Web API call's arguments: JSON, or a form.
+fn parse_body(body: &Bytes) -> Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| {
+        Value::Object(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect(),
+        )
+    })
+}
+
 fn scripted(status: u16, retry_after: Option<u64>) -> Response {
     let code = StatusCode::from_u16(status).unwrap();
     let mut r = if status == 429 {
@@ -283,16 +328,43 @@ async fn api(
     if let Some((status, ra)) = f.record(&method, &headers, &body) {
         return scripted(status, ra);
     }
-    let req = f.calls(&method).pop().map(|c| c.body).unwrap_or_default();
+    let latency = f.inner.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    // This call's own arguments (another call may have been recorded meanwhile).
+    let req = parse_body(&body);
     let channel = req["channel"].clone();
     if channel == "CGONE" {
         return Json(json!({"ok": false, "error": "channel_not_found"})).into_response();
     }
     let stored = |ts: &str| {
-        json!({"type": "message", "ts": ts, "channel": channel, "text": req["text"],
-               "blocks": req.get("blocks").cloned().unwrap_or(json!([])), "bot_id": "B0FAKE"})
+        let mut m = json!({"type": "message", "ts": ts, "channel": channel, "text": req["text"],
+               "blocks": req.get("blocks").cloned().unwrap_or(json!([])), "bot_id": "B0FAKE"});
+        if let Some(t) = req.get("thread_ts").filter(|t| t.is_string()) {
+            m["thread_ts"] = t.clone();
+        }
+        m
     };
     let reply = match method.as_str() {
+        // As Slack does: a reply to a deleted message has no thread to go to.
+        "chat.postMessage"
+            if req["thread_ts"]
+                .as_str()
+                .is_some_and(|t| f.inner.lock().unwrap().deleted.iter().any(|d| d == t)) =>
+        {
+            json!({"ok": false, "error": "thread_not_found"})
+        }
+        // A deleted (or never posted) message cannot be updated.
+        "chat.update"
+            if {
+                let i = f.inner.lock().unwrap();
+                let ts = req["ts"].as_str().unwrap_or_default();
+                i.deleted.iter().any(|d| d == ts) || !i.messages.iter().any(|(t, _)| t == ts)
+            } =>
+        {
+            json!({"ok": false, "error": "message_not_found"})
+        }
         "chat.postMessage" => {
             let ts = f.next_ts();
             f.inner
@@ -307,7 +379,12 @@ async fn api(
             let ts = req["ts"].as_str().unwrap_or_default().to_string();
             let mut i = f.inner.lock().unwrap();
             if let Some(m) = i.messages.iter_mut().find(|(t, _)| *t == ts) {
+                // An update keeps the message where it is (in its thread, if a reply).
+                let thread = m.1.get("thread_ts").cloned();
                 m.1 = stored(&ts);
+                if let Some(t) = thread {
+                    m.1["thread_ts"] = t;
+                }
             }
             json!({"ok": true, "channel": channel, "ts": req["ts"],
                    "message": {"text": req["text"], "bot_id": "B0FAKE"}})

@@ -10,6 +10,7 @@ mod autoplan;
 mod burst;
 mod calls;
 mod calls_platforms;
+mod case_threads;
 mod commands;
 mod confirm_receipt;
 mod core_rules;

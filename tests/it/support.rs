@@ -169,3 +169,12 @@ pub async fn count(app: &App, table: &'static str) -> i64 {
         .await
         .unwrap()
 }
+
+/// Outbox rows that leave dunbot for customers, agencies or a team's pings: all but the
+/// case-thread events every action on an account queues.
+pub async fn sends(app: &App) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind <> 'case_event'")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap()
+}

@@ -86,3 +86,53 @@ fn write_chart(chart: &serde_json::Value) -> Result<std::path::PathBuf, Delivery
         .map_err(|e| DeliveryError::Retry(format!("writing {}: {e}", path.display())))?;
     Ok(path)
 }
+
+/// Case-file threads on the console: the account's card line as it stands now, then each
+/// event indented under it (a terminal has no threads to reply in).
+#[derive(Default)]
+pub struct ConsoleThreads;
+
+type Posted = crate::app::case_threads::Posted;
+type PostError = crate::app::case_threads::PostError;
+
+impl crate::app::case_threads::ThreadChannel for ConsoleThreads {
+    fn serves(&self, channel: &str) -> bool {
+        channel.starts_with("console:")
+    }
+
+    fn post_card<'a>(
+        &'a self,
+        channel: &'a str,
+        card: &'a Message,
+        _nonce: &'a str,
+    ) -> BoxFuture<'a, Result<Posted, PostError>> {
+        println!("\n[{channel}] {}", card.text);
+        Box::pin(async move {
+            Ok(Posted {
+                card_id: "console".into(),
+                thread_id: "console".into(),
+            })
+        })
+    }
+
+    fn post_in_thread<'a>(
+        &'a self,
+        _channel: &'a str,
+        _at: &'a Posted,
+        msg: &'a Message,
+        _nonce: &'a str,
+    ) -> BoxFuture<'a, Result<String, PostError>> {
+        println!("{}\n", crate::domain::case_thread::indented(&msg.text));
+        Box::pin(async move { Ok("console".into()) })
+    }
+
+    fn edit_card<'a>(
+        &'a self,
+        channel: &'a str,
+        _at: &'a Posted,
+        card: &'a Message,
+    ) -> BoxFuture<'a, Result<(), PostError>> {
+        println!("\n[{channel}] {}", card.text);
+        Box::pin(async move { Ok(()) })
+    }
+}

@@ -1,6 +1,7 @@
 //! The Discord edge: renders messages as embeds and buttons, verifies and answers
 //! interactions (gateway or HTTP), registers `/ar` from `commands/`, and delivers `chat`
 //! outbox rows to `discord:` channels. It translates; `app::App::handle` decides.
+pub mod case_thread;
 pub mod config;
 pub mod custom_id;
 pub mod deliver;
@@ -70,5 +71,18 @@ pub fn deliverer_from_env(app: &App) -> Option<Arc<dyn Deliverer>> {
         deliver::DiscordChannel::new(http, config.retry_after_default)
             .with_roles(config.roles)
             .with_store(app.store.clone()),
+    ))
+}
+
+/// The case-thread deliverer for `discord:` channels, when `DISCORD_TOKEN` is set.
+pub fn case_threads_from_env(app: &App) -> Option<Arc<dyn Deliverer>> {
+    let config = DiscordConfig::from_env().ok()?;
+    config.token.as_ref()?;
+    let http = Arc::new(Discord::http_client(&config));
+    Some(Arc::new(
+        crate::app::case_threads::CaseThreadDeliverer::new(
+            app,
+            Arc::new(case_thread::DiscordThreads { http }),
+        ),
     ))
 }

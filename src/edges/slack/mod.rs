@@ -3,6 +3,7 @@
 //! core (`app::App::handle`) decides.
 pub mod api;
 pub mod blocks;
+pub mod case_thread;
 pub mod config;
 pub mod deliver;
 pub mod edge;
@@ -34,8 +35,8 @@ pub fn routes_from_env(app: Arc<App>) -> axum::Router {
     }
 }
 
-/// Adds the Slack deliverer for `chat` and `chat_edit` rows to `slack:` channels when
-/// `SLACK_BOT_TOKEN` is set.
+/// Adds the Slack deliverers for `chat` and `chat_edit` rows and case-thread events to
+/// `slack:` channels when `SLACK_BOT_TOKEN` is set.
 pub fn add_deliverer(ds: Deliverers, app: &App) -> Deliverers {
     let cfg = SlackConfig::from_env();
     let Some(token) = &cfg.bot_token else {
@@ -43,12 +44,18 @@ pub fn add_deliverer(ds: Deliverers, app: &App) -> Deliverers {
     };
     match api::SlackApi::new(token, &cfg.api_url) {
         Ok(api) => {
+            let threads = Arc::new(crate::app::case_threads::CaseThreadDeliverer::new(
+                app,
+                Arc::new(case_thread::SlackThreads { api: api.clone() }),
+            ));
             let d = Arc::new(deliver::SlackDeliverer {
                 api,
                 store: app.store.clone(),
                 managers_group: cfg.managers_group.clone(),
             });
-            ds.add("chat", d.clone()).add("chat_edit", d)
+            ds.add("chat", d.clone())
+                .add("chat_edit", d)
+                .add(crate::store::case_threads::KIND, threads)
         }
         Err(e) => {
             tracing::error!(error = %e, "Slack deliverer not started");
