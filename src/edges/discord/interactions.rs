@@ -175,10 +175,14 @@ impl Discord {
     }
 
     /// Runs the invocation in its own task and waits for it up to `answer_within`: its outcome,
-    /// or the still-running task when the core is slower than that.
+    /// or the still-running task when the core is slower than that. Zero always defers: a
+    /// zero timeout still lets a quick task finish before the timer fires, so it is no race.
     async fn race(self: &Arc<Self>, inv: Invocation) -> Result<Outcome, JoinHandle<Outcome>> {
         let me = self.clone();
         let mut work = tokio::spawn(async move { me.app.handle(inv).await });
+        if self.config.answer_within.is_zero() {
+            return Err(work);
+        }
         match tokio::time::timeout(self.config.answer_within, &mut work).await {
             Ok(done) => Ok(joined(done)),
             Err(_) => Err(work),
