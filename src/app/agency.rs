@@ -295,34 +295,23 @@ pub async fn settle(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
     let resolved = format!("{capital} by {} at {at}", and_list(&deciders));
     // What every copy of the offer's message says from now on: its notification text and
     // its line, without the choices, and who decided.
-    let decided = Message {
-        text: text.clone(),
-        blocks: vec![
-            Block::Item {
-                text: format!(
-                    "*Offer {id}* from {}: settle *{}* ({}) for *{amount}*.{}",
-                    agency.name,
-                    acc.code,
-                    acc.name,
-                    offer
-                        .note
-                        .as_deref()
-                        .map(|n| format!(" Note: {n}"))
-                        .unwrap_or_default()
-                ),
-                buttons: vec![],
-            },
-            Block::Context {
-                text: format!(
-                    "✅ {resolved}.{}",
-                    note.map(|n| format!(" Note: {n}")).unwrap_or_default()
-                ),
-            },
-        ],
-        visibility: Visibility::Channel,
-        topic: Some(offer_topic(id)),
-        ..Default::default()
-    };
+    let decided = Message::decided(
+        text.clone(),
+        format!(
+            "*Offer {id}* from {}: settle *{}* ({}) for *{amount}*.{}",
+            agency.name,
+            acc.code,
+            acc.name,
+            offer
+                .note
+                .as_deref()
+                .map(|n| format!(" Note: {n}"))
+                .unwrap_or_default()
+        ),
+        &resolved,
+        note,
+        offer_topic(id),
+    );
     let outcome = copies::Outcome {
         message: serde_json::to_value(&decided).map_err(anyhow::Error::from)?,
         resolved: format!("Offer {id}: {resolved}"),

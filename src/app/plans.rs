@@ -301,29 +301,18 @@ pub async fn decide(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Res
         ctx.who(),
         ctx.now.format("%H:%M UTC")
     );
-    let decided = Message {
-        text: format!("Payment plan {id} on {} {verb}", acc.code),
-        blocks: vec![
-            Block::Item {
-                text: format!(
-                    "*Payment plan {id}* on *{}* ({}): {}",
-                    acc.code,
-                    acc.name,
-                    described(&plan)
-                ),
-                buttons: vec![],
-            },
-            Block::Context {
-                text: format!(
-                    "✅ {resolved}.{}",
-                    note.map(|n| format!(" Note: {n}")).unwrap_or_default()
-                ),
-            },
-        ],
-        visibility: Visibility::Channel,
-        topic: Some(plan_topic(id)),
-        ..Default::default()
-    };
+    let decided = Message::decided(
+        format!("Payment plan {id} on {} {verb}", acc.code),
+        format!(
+            "*Payment plan {id}* on *{}* ({}): {}",
+            acc.code,
+            acc.name,
+            described(&plan)
+        ),
+        &resolved,
+        note,
+        plan_topic(id),
+    );
     crate::store::copies::settle(
         tx,
         &plan_topic(id),

@@ -134,6 +134,35 @@ impl Message {
         }
     }
 
+    /// A decided request as every copy of it reads from then on: its line without the
+    /// choices, and "✅ <resolved>. Note: …" below it, about `topic`.
+    pub fn decided(
+        text: String,
+        line: String,
+        resolved: &str,
+        note: Option<&str>,
+        topic: String,
+    ) -> Message {
+        Message {
+            text,
+            blocks: vec![
+                Block::Item {
+                    text: line,
+                    buttons: vec![],
+                },
+                Block::Context {
+                    text: format!(
+                        "✅ {resolved}.{}",
+                        note.map(|n| format!(" Note: {n}")).unwrap_or_default()
+                    ),
+                },
+            ],
+            visibility: Visibility::Channel,
+            topic: Some(topic),
+            ..Default::default()
+        }
+    }
+
     /// Who must be notified.
     pub fn mentioning(mut self, mention: Mention) -> Message {
         self.mentions.push(mention);
