@@ -1,6 +1,7 @@
 //! Core benchmarks on 100,000 customers and 1,000,000 invoices, each next to a baseline measured
 //! in the same run on the same rows:
-//! - the digest (load + build + render) vs one hand-written SQL aging aggregation;
+//! - the digest (load + build + render) vs one hand-written SQL aging aggregation, and the peak
+//!   memory of `dunbot digest` run as its own process;
 //! - `dunbot import invoices` of a 1M-row CSV vs a plain `COPY` of the same file.
 //!
 //! `cargo bench --bench core` (BENCH_CUSTOMERS / BENCH_INVOICES scale it down for a quick look).
@@ -27,6 +28,34 @@ const KEYED_INDEXES: &[&str] = &[
     "CREATE INDEX ON copy_keyed(due)",
     "ALTER TABLE copy_keyed ADD FOREIGN KEY (account) REFERENCES accounts(code)",
 ];
+
+/// Runs `dunbot digest` on the bench database three times as a child process: the median
+/// time and the largest resident high-water mark (KiB) of the runs, as the kernel reports it
+/// for waited-for children (`getrusage(RUSAGE_CHILDREN)`). A child of its own, so what the
+/// import left in this process's heap neither hides nor inflates the digest's peak.
+/// `DUNBOT_BIN` runs another build (e.g. main's, for a before/after).
+fn digest_process(url: &str, today: chrono::NaiveDate) -> anyhow::Result<(Duration, i64)> {
+    let bin = std::env::var("DUNBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dunbot").into());
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = std::process::Command::new(&bin)
+            .args(["digest", "--as-of", &today.to_string()])
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()?;
+        times.push(t.elapsed());
+        anyhow::ensure!(
+            out.status.success() && !out.stdout.is_empty(),
+            "dunbot digest failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    anyhow::ensure!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0);
+    Ok((median(times), usage.ru_maxrss))
+}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -216,10 +245,17 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
     }
     let (b, g) = (median(base_t), median(digest_t));
     println!(
-        "digest over {customers} customers: dunbot {:.0} ms, SQL aggregation {:.0} ms → {:.2}× SQL (target ≤ 1.5×); {entries} blocks",
+        "digest over {customers} customers: dunbot {:.0} ms, SQL aggregation {:.0} ms → {:.2}× SQL (target ≤ 1.2×); {entries} blocks",
         g.as_secs_f64() * 1e3,
         b.as_secs_f64() * 1e3,
         g.as_secs_f64() / b.as_secs_f64()
+    );
+    let (t, peak) = digest_process(url, today)?;
+    println!(
+        "  `dunbot digest` as its own process: {:.0} ms ({:.2}× SQL, start-up included), peak memory {:.0} MiB (target ≤ 128 MiB at 1M customers)",
+        t.as_secs_f64() * 1e3,
+        t.as_secs_f64() / b.as_secs_f64(),
+        peak as f64 / 1024.0
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
