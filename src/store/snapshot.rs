@@ -1,6 +1,7 @@
 //! What the digest, the aging report and the automatic plan read: one aggregate row per
 //! account with a balance, plus the few live promises, offers and flags.
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::stream::BoxStream;
 use sqlx::{FromRow, PgConnection};
 
 #[derive(Debug, Clone, FromRow)]
@@ -48,15 +49,10 @@ impl AccountAgg {
     }
 }
 
-/// Every account with an unpaid balance (or only the account `only`), aggregated as of `as_of`;
-/// `due_soon_until` bounds the "due soon" window `[as_of, due_soon_until]`.
-pub async fn accounts(
-    conn: &mut PgConnection,
-    as_of: NaiveDate,
-    due_soon_until: NaiveDate,
-    only: Option<i64>,
-) -> Result<Vec<AccountAgg>, sqlx::Error> {
-    sqlx::query_as(
+/// The aggregate per account with a balance: `$1` as-of, `$2` end of the "due soon" window,
+/// `$3` one account or NULL for all.
+macro_rules! accounts_sql {
+    () => {
         "WITH inv AS (
             SELECT account_id,
                    sum(amount_minor - paid_minor) AS balance_minor,
@@ -88,14 +84,39 @@ pub async fn accounts(
            FROM accounts a
            JOIN inv ON inv.account_id = a.id AND inv.balance_minor > 0
            LEFT JOIN (SELECT account_id, count(*) AS n FROM promises WHERE status = 'broken' GROUP BY account_id) bp
-                  ON bp.account_id = a.id
-          ORDER BY a.id",
-    )
-    .bind(as_of)
-    .bind(due_soon_until)
-    .bind(only)
-    .fetch_all(conn)
-    .await
+                  ON bp.account_id = a.id"
+    };
+}
+
+/// Every account with an unpaid balance (or only the account `only`), aggregated as of `as_of`;
+/// `due_soon_until` bounds the "due soon" window `[as_of, due_soon_until]`.
+pub async fn accounts(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    due_soon_until: NaiveDate,
+    only: Option<i64>,
+) -> Result<Vec<AccountAgg>, sqlx::Error> {
+    sqlx::query_as(concat!(accounts_sql!(), " ORDER BY a.id"))
+        .bind(as_of)
+        .bind(due_soon_until)
+        .bind(only)
+        .fetch_all(conn)
+        .await
+}
+
+/// The same rows as `accounts` for every account, as a stream in no particular order: the
+/// digest folds them one at a time instead of holding the portfolio (and Postgres skips a
+/// sort).
+pub fn stream_accounts(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    due_soon_until: NaiveDate,
+) -> BoxStream<'_, Result<AccountAgg, sqlx::Error>> {
+    sqlx::query_as(accounts_sql!())
+        .bind(as_of)
+        .bind(due_soon_until)
+        .bind(None::<i64>)
+        .fetch(conn)
 }
 
 /// A promise with the account's payments since it was logged, for evaluation.

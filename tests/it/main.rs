@@ -13,6 +13,7 @@ mod calls_platforms;
 mod commands;
 mod confirm_receipt;
 mod core_rules;
+mod digest_scale;
 mod discord_deliver;
 mod discord_e2e;
 mod discord_gateway;
