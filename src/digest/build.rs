@@ -1,6 +1,6 @@
 //! Builds the digest structure from a snapshot. Pure.
 use super::Snapshot;
-use super::assess::{Standing, assess, promise_pause, promise_status};
+use super::assess::{StageViews, Standing, assess_remembering, promise_pause, promise_status};
 use super::plans::PlanLine;
 use crate::config::Settings;
 use crate::domain::aging::Bucket;
@@ -362,6 +362,7 @@ pub struct Fold<'a> {
     due: Vec<&'a PromiseFacts>,
     due_accounts: HashSet<i64>,
     seen: HashMap<i64, Seen>,
+    views: StageViews,
     totals: BTreeMap<String, CurrencyTotals>,
     buckets: BTreeMap<Bucket, BucketFold>,
     escalations: Top<Escalation>,
@@ -421,6 +422,7 @@ impl<'a> Fold<'a> {
             due,
             due_accounts,
             seen: HashMap::new(),
+            views: StageViews::new(),
             totals: BTreeMap::new(),
             buckets: BTreeMap::new(),
             escalations: Top::new(n, by_stage),
@@ -436,7 +438,7 @@ impl<'a> Fold<'a> {
             .get(&a.id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let st = assess(a, promises, s, as_of);
+        let st = assess_remembering(a, promises, s, as_of, &mut self.views);
         let actions = line_actions(a, promises, s, as_of);
         if !promises.is_empty() {
             self.seen.insert(
@@ -569,6 +571,7 @@ fn offer(top: &mut Top<AccountLine>, l: &AccountLine) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::assess::assess;
     use super::*;
     use crate::store::snapshot::AccountAgg;
 
