@@ -2,7 +2,7 @@
 //! digest`, `ar aging`, the scheduler and `dunbot digest` use) is exactly the digest of the
 //! whole snapshot in memory (`digest::build` over `digest::load`), on a portfolio of a few
 //! hundred accounts with ties, every invoice status, two currencies, a fee policy and a
-//! broken promise; and the late-fee pages cover every account with fees exactly once.
+//! broken promise, flags, referrals and reminders; and the late-fee pages cover every account with fees exactly once.
 use crate::support::*;
 use dunbot::app::App;
 use dunbot::clock::Clock;
@@ -58,6 +58,23 @@ async fn portfolio() -> (App, TestDb) {
     .execute(&app.store.pool)
     .await
     .unwrap();
+    // Open flags (and a resolved one), active and closed referrals, reminders: what the
+    // streamed rows join rather than look up per account.
+    sqlx::raw_sql(
+        "INSERT INTO agencies (name) VALUES ('Recoveries Ltd');
+         INSERT INTO flags (account_id, reason, flagged_by, resolved_at)
+         SELECT id, 'call them', 'boss', CASE WHEN id % 2 = 0 THEN now() END
+           FROM accounts WHERE code LIKE 'G-%' AND right(code, 4)::int % 11 = 0;
+         INSERT INTO referrals (account_id, agency_id, referred_by, closed_at)
+         SELECT a.id, g.id, 'boss', CASE WHEN a.id % 3 = 0 THEN now() END
+           FROM accounts a, agencies g WHERE a.code LIKE 'G-%' AND right(a.code, 4)::int % 13 = 0;
+         INSERT INTO reminders (account_id, tone, queued_by, queued_at)
+         SELECT id, 'friendly', 'maria', timestamptz '2026-11-20 09:00Z' + (k || ' hours')::interval
+           FROM accounts, generate_series(0, 2) k WHERE code LIKE 'G-%' AND right(code, 4)::int % 7 = 0",
+    )
+    .execute(&app.store.pool)
+    .await
+    .unwrap();
     // A promise logged two weeks ago for today, unpaid: due today in the digest.
     let maria = person("maria", Role::Collector);
     let done = run_as(
@@ -80,6 +97,11 @@ async fn the_streamed_digest_equals_the_whole_snapshots_digest() {
     for day in [today(), d("2026-12-21")] {
         let snap = digest::load(&mut conn, s, day).await.unwrap();
         assert!(snap.accounts.len() > 300, "{}", snap.accounts.len());
+        let joined = |f: fn(&dunbot::store::snapshot::AccountAgg) -> bool| {
+            snap.accounts.iter().filter(|a| f(a)).count()
+        };
+        assert!(joined(|a| a.open_flag) > 5 && joined(|a| a.referred) > 5);
+        assert!(joined(|a| a.last_reminder_at.is_some()) > 20);
         let whole = digest::build(&snap, s, day, None, false);
         let streamed = digest::compute(&mut conn, s, day, None, false)
             .await
