@@ -1,6 +1,7 @@
 //! Core benchmarks on 100,000 customers and 1,000,000 invoices, each next to a baseline measured
 //! in the same run on the same rows:
-//! - the digest (load + build + render) vs one hand-written SQL aging aggregation;
+//! - the digest (load + build + render) vs one hand-written SQL aging aggregation, and the peak
+//!   memory of `dunbot digest` run as its own process;
 //! - `dunbot import invoices` of a 1M-row CSV vs a plain `COPY` of the same file.
 //!
 //! `cargo bench --bench core` (BENCH_CUSTOMERS / BENCH_INVOICES scale it down for a quick look).
@@ -28,6 +29,66 @@ const KEYED_INDEXES: &[&str] = &[
     "ALTER TABLE copy_keyed ADD FOREIGN KEY (account) REFERENCES accounts(code)",
 ];
 
+/// Runs `bin digest` on the bench database three times as a child process: the median time
+/// and the largest resident high-water mark (KiB) of the runs.
+///
+/// Each run goes through a fresh copy of this bench (`--peak-of`), which spawns `dunbot` and
+/// reports its `wait4` peak: a process forked straight from this one would start with this
+/// process's own high-water mark (the import's heap), hiding the digest's.
+fn digest_process(
+    bin: &str,
+    url: &str,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<(Duration, i64)> {
+    let (mut times, mut peak) = (Vec::new(), 0);
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args(["--peak-of", bin, "digest", "--as-of", &today.to_string()])
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()?;
+        times.push(t.elapsed());
+        let report = String::from_utf8_lossy(&out.stdout);
+        let kib = report.lines().last().and_then(|l| l.parse::<i64>().ok());
+        let Some(kib) = kib.filter(|_| out.status.success()) else {
+            anyhow::bail!(
+                "{bin} digest failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        peak = peak.max(kib);
+    }
+    Ok((median(times), peak))
+}
+
+/// `--peak-of <bin> <args>`: runs the command (its output to stderr), then prints its peak
+/// resident memory in KiB; fails when the command does.
+fn peak_of(args: &[String]) -> anyhow::Result<()> {
+    let child = std::process::Command::new(&args[0])
+        .args(&args[1..])
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let pid = child.id() as i32;
+    let mut stdout = child.stdout.expect("piped");
+    let printed = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf.len())
+    });
+    let mut status = 0;
+    // SAFETY: wait4 only writes the status and the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let printed = printed.join().expect("reader")?;
+    anyhow::ensure!(
+        waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 && printed > 0,
+        "{} failed",
+        args[0]
+    );
+    println!("{}", usage.ru_maxrss);
+    Ok(())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -35,8 +96,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
         return Ok(());
+    }
+    if args.get(1).is_some_and(|a| a == "--peak-of") {
+        return peak_of(&args[2..]);
     }
     // RUST_LOG=dunbot=info shows where the import's time goes.
     tracing_subscriber::fmt()
@@ -66,7 +131,7 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
 
     sqlx::query(
         "INSERT INTO accounts (code, name, currency, time_zone, owner)
-         SELECT 'C-' || lpad(g::text, 6, '0'), 'Customer ' || g, CASE WHEN g % 5 = 0 THEN 'EUR' ELSE 'USD' END,
+         SELECT 'C-' || CASE WHEN g < 100000 THEN lpad(g::text, 6, '0') ELSE g::text END, 'Customer ' || g, CASE WHEN g % 5 = 0 THEN 'EUR' ELSE 'USD' END,
                 'UTC', (ARRAY['maria','tom','priya','li'])[1 + g % 4]
            FROM generate_series(1, $1) g",
     )
@@ -208,18 +273,26 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
         assert!(!rows.is_empty());
 
         let t = Instant::now();
-        let snap = digest::load(&mut conn, &app.settings, today).await?;
-        let d = digest::build(&snap, &app.settings, today, None, false);
+        let d = digest::compute(&mut conn, &app.settings, today, None, false).await?;
         let msg = digest::render(&d);
         digest_t.push(t.elapsed());
         entries = msg.blocks.len();
     }
     let (b, g) = (median(base_t), median(digest_t));
     println!(
-        "digest over {customers} customers: dunbot {:.0} ms, SQL aggregation {:.0} ms → {:.2}× SQL (target ≤ 1.5×); {entries} blocks",
+        "digest over {customers} customers: dunbot {:.0} ms, SQL aggregation {:.0} ms → {:.2}× SQL (target ≤ 1.2×); {entries} blocks",
         g.as_secs_f64() * 1e3,
         b.as_secs_f64() * 1e3,
         g.as_secs_f64() / b.as_secs_f64()
+    );
+    // `dunbot digest` as its own process (DUNBOT_BIN runs another build on the same rows).
+    let bin = std::env::var("DUNBOT_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_dunbot").into());
+    let (t, peak) = digest_process(&bin, url, today)?;
+    println!(
+        "  `dunbot digest` as its own process: {:.0} ms ({:.2}× SQL, start-up included), peak memory {:.0} MiB (target ≤ 128 MiB at 1M customers)",
+        t.as_secs_f64() * 1e3,
+        t.as_secs_f64() / b.as_secs_f64(),
+        peak as f64 / 1024.0
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

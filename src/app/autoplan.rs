@@ -12,9 +12,10 @@ use crate::digest::{self, Standing};
 use crate::domain::money::{Currency, Money};
 use crate::domain::policy::{Channel, Pause, Stage, Tone};
 use crate::domain::roles::Role;
-use crate::store::ledger;
+use crate::store::{ledger, snapshot};
 use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -100,13 +101,18 @@ pub async fn plan(
     for inv in &candidates {
         by_account.entry(inv.account_id).or_default().push(inv);
     }
-    let snap = digest::load(conn, s, date).await?;
+    let all_promises = snapshot::promises(conn, date - Days::new(30), None).await?;
     let mut promises: HashMap<i64, Vec<_>> = HashMap::new();
-    for p in &snap.promises {
+    for p in &all_promises {
         promises.entry(p.account_id).or_default().push(p);
     }
+    // The accounts stream by (only those with a candidate invoice are kept), then are put
+    // back in account order.
     let (mut planned, mut skipped) = (Vec::new(), Vec::new());
-    for a in &snap.accounts {
+    let due_soon_until = s.calendar.add_business_days(date, s.due_soon_days);
+    let mut rows = snapshot::stream_accounts(conn, date, due_soon_until);
+    while let Some(a) = rows.try_next().await? {
+        let a = &a;
         let Some(invoices) = by_account.get(&a.id) else {
             continue;
         };
@@ -129,29 +135,40 @@ pub async fn plan(
             continue;
         };
         if let Some(reason) = skip_reason(a, &st) {
-            skipped.push(Skipped {
-                account: a.code.clone(),
-                name: a.name.clone(),
-                stage,
-                reason,
-            });
+            skipped.push((
+                a.id,
+                Skipped {
+                    account: a.code.clone(),
+                    name: a.name.clone(),
+                    stage,
+                    reason,
+                },
+            ));
             continue;
         }
         let cur = Currency::parse(&a.currency).unwrap_or(s.default_currency);
-        planned.push(Planned {
-            account: a.code.clone(),
-            name: a.name.clone(),
-            stage,
-            tone: stage.tone().unwrap_or(Tone::Friendly),
-            channel: s.policy.channel_of(&st.track, stage),
-            invoices: numbers,
-            amount: Money::new(
-                a.balance_minor - a.disputed_minor - a.with_agency_minor,
-                cur,
-            ),
-        });
+        planned.push((
+            a.id,
+            Planned {
+                account: a.code.clone(),
+                name: a.name.clone(),
+                stage,
+                tone: stage.tone().unwrap_or(Tone::Friendly),
+                channel: s.policy.channel_of(&st.track, stage),
+                invoices: numbers,
+                amount: Money::new(
+                    a.balance_minor - a.disputed_minor - a.with_agency_minor,
+                    cur,
+                ),
+            },
+        ));
     }
-    Ok((planned, skipped))
+    planned.sort_by_key(|(id, _)| *id);
+    skipped.sort_by_key(|(id, _)| *id);
+    Ok((
+        planned.into_iter().map(|(_, p)| p).collect(),
+        skipped.into_iter().map(|(_, k)| k).collect(),
+    ))
 }
 
 /// What one run did.

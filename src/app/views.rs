@@ -291,8 +291,7 @@ pub async fn account(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Re
 }
 
 pub async fn aging(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
-    let snap = digest::load(tx, &ctx.app.settings, ctx.today).await?;
-    let d = digest::build(&snap, &ctx.app.settings, ctx.today, None, false);
+    let d = digest::compute(tx, &ctx.app.settings, ctx.today, None, false).await?;
     let mut blocks = vec![Block::Header {
         text: format!("Aging as of {}", ctx.today),
     }];
@@ -348,14 +347,8 @@ pub async fn aging(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
 }
 
 pub async fn digest(ctx: &Ctx<'_>, tx: &mut PgConnection) -> Result<Done, Fail> {
-    let snap = digest::load(tx, &ctx.app.settings, ctx.today).await?;
-    let mut msg = digest::render(&digest::build(
-        &snap,
-        &ctx.app.settings,
-        ctx.today,
-        None,
-        false,
-    ));
+    let mut msg =
+        digest::render(&digest::compute(tx, &ctx.app.settings, ctx.today, None, false).await?);
     msg.visibility = Visibility::Ephemeral;
     Ok(Done::new(msg, None))
 }

@@ -8,6 +8,7 @@ use crate::domain::priority::{PriorityInput, score};
 use crate::domain::promise::{self, PromiseFacts, PromiseStatus};
 use crate::store::snapshot::{AccountAgg, PromiseFacts as PromiseRow};
 use chrono::NaiveDate;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct Standing {
@@ -62,6 +63,44 @@ pub fn assess(
     s: &Settings,
     as_of: NaiveDate,
 ) -> Standing {
+    assess_by(a, promises, s, as_of, |track, due, paused| {
+        s.policy.evaluate(&s.calendar, track, due, as_of, paused)
+    })
+}
+
+/// The policy's stage views already worked out for `as_of`, by plan (repeat or not) and
+/// oldest due date: the digest assesses every account with a balance, and they share a few
+/// hundred due dates, so each view is walked through the calendar once.
+pub type StageViews = HashMap<(bool, NaiveDate), StageView>;
+
+/// `assess`, remembering the stage views in `views` (which must be for the same settings
+/// and `as_of`).
+pub fn assess_remembering(
+    a: &AccountAgg,
+    promises: &[&PromiseRow],
+    s: &Settings,
+    as_of: NaiveDate,
+    views: &mut StageViews,
+) -> Standing {
+    assess_by(a, promises, s, as_of, |track, due, paused| {
+        // The pause only passes through the view.
+        let view = views
+            .entry((track.is_repeat(), due))
+            .or_insert_with(|| s.policy.evaluate(&s.calendar, track, due, as_of, None));
+        StageView {
+            paused,
+            ..view.clone()
+        }
+    })
+}
+
+fn assess_by(
+    a: &AccountAgg,
+    promises: &[&PromiseRow],
+    s: &Settings,
+    as_of: NaiveDate,
+    view_of: impl FnOnce(&TrackRecord, NaiveDate, Option<Pause>) -> StageView,
+) -> Standing {
     let evaluated_broken = promises
         .iter()
         .filter(|p| p.status == "pending" && promise_status(p, s, as_of) == PromiseStatus::Broken)
@@ -83,9 +122,7 @@ pub fn assess(
     } else {
         None
     };
-    let view = a
-        .oldest_chased_due
-        .map(|due| s.policy.evaluate(&s.calendar, &track, due, as_of, paused));
+    let view = a.oldest_chased_due.map(|due| view_of(&track, due, paused));
     let dpd = a
         .oldest_chased_due
         .map(|d| days_past_due(d, as_of))

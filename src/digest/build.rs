@@ -1,6 +1,6 @@
 //! Builds the digest structure from a snapshot. Pure.
 use super::Snapshot;
-use super::assess::{Standing, assess, promise_pause, promise_status};
+use super::assess::{StageViews, Standing, assess_remembering, promise_pause, promise_status};
 use super::plans::PlanLine;
 use crate::config::Settings;
 use crate::domain::aging::Bucket;
@@ -12,6 +12,7 @@ use crate::domain::reminder::{ReminderFacts, reminder_refusal};
 use crate::store::snapshot::{AccountAgg, FlagLine, OfferLine, PromiseFacts};
 use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The top entries of a ranked list, and how many more there were.
@@ -154,8 +155,8 @@ pub struct Digest {
     pub freshness: Option<Freshness>,
     /// Invoices to confirm the customer received (stage 2).
     pub confirm: Listed<super::confirm_receipt::ConfirmTask>,
-    /// Late fees and interest owed per account code, largest first (empty without a policy).
-    pub late_fees: Vec<(String, Vec<Money>)>,
+    /// Late fees and interest owed per account code, largest first (none without a policy).
+    pub late_fees: Listed<(String, Vec<Money>)>,
 }
 
 /// "payments as of 07:58", and whether that is older than a day.
@@ -239,78 +240,220 @@ pub fn build(
     since: Option<NaiveDate>,
     late: bool,
 ) -> Digest {
-    let since = since.unwrap_or_else(|| s.calendar.add_business_days(as_of, -1));
-    let mut by_account: HashMap<i64, Vec<&PromiseFacts>> = HashMap::new();
-    for p in &snap.promises {
-        by_account.entry(p.account_id).or_default().push(p);
+    let mut fold = Fold::new(snap, s, as_of, since);
+    for a in &snap.accounts {
+        fold.add(a);
     }
-    let no_promises: &[&PromiseFacts] = &[];
-    let assessed: Vec<(&AccountAgg, Standing, LineActions)> = snap
-        .accounts
-        .iter()
-        .map(|a| {
-            let promises = by_account
-                .get(&a.id)
-                .map(Vec::as_slice)
-                .unwrap_or(no_promises);
-            (
-                a,
-                assess(a, promises, s, as_of),
-                line_actions(a, promises, s, as_of),
-            )
-        })
-        .collect();
-    let actions_of: HashMap<i64, LineActions> =
-        assessed.iter().map(|(a, _, act)| (a.id, *act)).collect();
-    let stage_of: HashMap<i64, Option<Stage>> =
-        assessed.iter().map(|(a, st, _)| (a.id, st.stage)).collect();
+    fold.finish(late)
+}
 
-    let mut promises_due = Vec::new();
-    let mut promises_broken = Vec::new();
-    let mut plans_broken = Vec::new();
-    let mut broken_accounts = HashSet::new();
-    let mut due_accounts = HashSet::new();
-    for p in &snap.promises {
-        if promise_status(p, s, as_of) != PromiseStatus::Broken {
-            continue;
+/// The first `n` of a ranking fed one item at a time, and how many were fed: a digest section
+/// in memory bounded by what it shows, not by the portfolio. Keeps exactly what a stable sort
+/// of everything fed, cut to `n`, would keep.
+pub(super) struct Top<T> {
+    n: usize,
+    cmp: fn(&T, &T) -> Ordering,
+    items: Vec<T>,
+    /// Once trimmed, `items[n - 1]` is the last kept: anything not ranked before it is out.
+    full: bool,
+    fed: usize,
+}
+
+impl<T> Top<T> {
+    pub(super) fn new(n: usize, cmp: fn(&T, &T) -> Ordering) -> Top<T> {
+        Top {
+            n,
+            cmp,
+            items: Vec::new(),
+            full: false,
+            fed: 0,
         }
-        let broken_on = promise::deadline(&s.calendar, p.promised_for, s.promise_grace_days)
-            .succ_opt()
-            .unwrap_or(as_of);
-        if broken_on <= since || broken_on > as_of {
-            continue;
+    }
+
+    /// Whether `item` would be kept so far (a later item that ties it ranks after it).
+    pub(super) fn admits(&self, item: &T) -> bool {
+        self.n > 0 && (!self.full || (self.cmp)(item, &self.items[self.n - 1]) == Ordering::Less)
+    }
+
+    pub(super) fn push(&mut self, item: T) {
+        self.fed += 1;
+        if !self.admits(&item) {
+            return;
         }
-        // A payment plan's missed installment is listed as a broken plan, not a promise.
-        if let Some(line) = super::plans::broken_line(p, &snap.accounts) {
-            if broken_accounts.insert(p.account_id) {
-                plans_broken.push(line);
+        self.items.push(item);
+        if self.items.len() >= 2 * self.n {
+            self.trim();
+        }
+    }
+
+    /// Counts an item without keeping it (the caller knows `admits` is false).
+    fn count(&mut self) {
+        self.fed += 1;
+    }
+
+    pub(super) fn trim(&mut self) {
+        self.items.sort_by(self.cmp);
+        self.items.truncate(self.n);
+        self.full = self.items.len() == self.n;
+    }
+
+    pub(super) fn finish(mut self) -> Listed<T> {
+        self.trim();
+        let more = self.fed - self.items.len();
+        Listed {
+            items: self.items,
+            more,
+        }
+    }
+}
+
+/// Late fees: the largest single-currency amount first, then by code.
+pub(super) fn by_largest_fee(a: &(String, Vec<Money>), b: &(String, Vec<Money>)) -> Ordering {
+    let top = |t: &[Money]| t.iter().map(|m| m.minor).max();
+    top(&b.1).cmp(&top(&a.1)).then_with(|| a.0.cmp(&b.0))
+}
+
+/// Highest priority first, then by code (codes are unique, so the order is total).
+fn by_priority(x: &AccountLine, y: &AccountLine) -> Ordering {
+    y.priority
+        .cmp(&x.priority)
+        .then_with(|| x.code.cmp(&y.code))
+}
+
+fn by_next_due(x: &AccountLine, y: &AccountLine) -> Ordering {
+    x.next_due.cmp(&y.next_due).then_with(|| by_priority(x, y))
+}
+
+fn by_stage(x: &Escalation, y: &Escalation) -> Ordering {
+    y.stage
+        .cmp(&x.stage)
+        .then_with(|| by_priority(&x.line, &y.line))
+}
+
+/// One aging bucket as the accounts go by: its sums and count over every overdue account,
+/// the top of all of them (the aging report) and of those it lists.
+struct BucketFold {
+    sums: BTreeMap<Currency, i64>,
+    count: usize,
+    ranked: Top<AccountLine>,
+    listed: Top<AccountLine>,
+}
+
+/// What an account with promises looked like, for its broken promise's or plan's line.
+struct Seen {
+    actions: LineActions,
+    stage: Option<Stage>,
+    owner: Option<String>,
+    balance_minor: i64,
+}
+
+/// The digest built one account at a time (`add`), so the accounts can be streamed from the
+/// database: running totals per currency and bucket, and a bounded `Top` per section. Only
+/// the promises (few) are held whole; they decide up front which accounts a broken promise or
+/// a promise due today lists elsewhere.
+pub struct Fold<'a> {
+    snap: &'a Snapshot,
+    s: &'a Settings,
+    as_of: NaiveDate,
+    promises_of: HashMap<i64, Vec<&'a PromiseFacts>>,
+    /// Broken promises and missed installments to list, in the promises' order, one per
+    /// account; `true` for a plan's installment.
+    broken: Vec<(&'a PromiseFacts, bool)>,
+    broken_accounts: HashSet<i64>,
+    due: Vec<&'a PromiseFacts>,
+    due_accounts: HashSet<i64>,
+    seen: HashMap<i64, Seen>,
+    views: StageViews,
+    totals: BTreeMap<String, CurrencyTotals>,
+    buckets: BTreeMap<Bucket, BucketFold>,
+    escalations: Top<Escalation>,
+    due_soon: Top<AccountLine>,
+}
+
+impl<'a> Fold<'a> {
+    /// Everything in `snap` but its accounts, which come through `add`.
+    pub fn new(
+        snap: &'a Snapshot,
+        s: &'a Settings,
+        as_of: NaiveDate,
+        since: Option<NaiveDate>,
+    ) -> Fold<'a> {
+        let since = since.unwrap_or_else(|| s.calendar.add_business_days(as_of, -1));
+        let mut promises_of: HashMap<i64, Vec<&PromiseFacts>> = HashMap::new();
+        for p in &snap.promises {
+            promises_of.entry(p.account_id).or_default().push(p);
+        }
+        let mut broken = Vec::new();
+        let mut broken_accounts = HashSet::new();
+        for p in &snap.promises {
+            if promise_status(p, s, as_of) != PromiseStatus::Broken {
+                continue;
             }
-            continue;
+            let broken_on = promise::deadline(&s.calendar, p.promised_for, s.promise_grace_days)
+                .succ_opt()
+                .unwrap_or(as_of);
+            if broken_on <= since || broken_on > as_of {
+                continue;
+            }
+            // A payment plan's missed installment is listed as a broken plan, not a promise.
+            if broken_accounts.insert(p.account_id) {
+                broken.push((p, p.plan_id.is_some()));
+            }
         }
-        if broken_accounts.insert(p.account_id) {
-            let actions = actions_of.get(&p.account_id).copied().unwrap_or_default();
-            let stage = stage_of.get(&p.account_id).copied().flatten();
-            promises_broken.push(promise_line(p, actions, stage));
+        let mut due = Vec::new();
+        let mut due_accounts = HashSet::new();
+        for p in &snap.promises {
+            if p.promised_for == as_of
+                && p.plan_id.is_none()
+                && promise_status(p, s, as_of) == PromiseStatus::Pending
+                && !broken_accounts.contains(&p.account_id)
+                && due_accounts.insert(p.account_id)
+            {
+                due.push(p);
+            }
         }
-    }
-    for p in &snap.promises {
-        if p.promised_for == as_of
-            && p.plan_id.is_none()
-            && promise_status(p, s, as_of) == PromiseStatus::Pending
-            && !broken_accounts.contains(&p.account_id)
-            && due_accounts.insert(p.account_id)
-        {
-            promises_due.push(promise_line(p, LineActions::default(), None));
+        let n = s.digest_top;
+        Fold {
+            snap,
+            s,
+            as_of,
+            promises_of,
+            broken,
+            broken_accounts,
+            due,
+            due_accounts,
+            seen: HashMap::new(),
+            views: StageViews::new(),
+            totals: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            escalations: Top::new(n, by_stage),
+            due_soon: Top::new(n, by_next_due),
         }
     }
 
-    let mut totals: BTreeMap<String, CurrencyTotals> = BTreeMap::new();
-    let mut due_soon = Vec::new();
-    let mut all_overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
-    let mut listed_overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
-    let mut escalations = Vec::new();
-    for (a, st, actions) in &assessed {
-        let t = totals
+    /// Counts one account with a balance and lists it where it belongs, if it makes the top.
+    pub fn add(&mut self, a: &AccountAgg) {
+        let (s, as_of) = (self.s, self.as_of);
+        let promises = self
+            .promises_of
+            .get(&a.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let st = assess_remembering(a, promises, s, as_of, &mut self.views);
+        let actions = line_actions(a, promises, s, as_of);
+        if !promises.is_empty() {
+            self.seen.insert(
+                a.id,
+                Seen {
+                    actions,
+                    stage: st.stage,
+                    owner: a.owner.clone(),
+                    balance_minor: a.balance_minor,
+                },
+            );
+        }
+        let t = self
+            .totals
             .entry(a.currency.clone())
             .or_insert_with(|| CurrencyTotals {
                 currency: money(0, &a.currency).currency,
@@ -323,93 +466,113 @@ pub fn build(
         }
         t.total += a.balance_minor;
         t.accounts += 1;
-        let overdue_line = line(a, st, *actions, st.overdue_minor);
+
+        let n = s.digest_top;
+        let overdue_line = line(a, &st, actions, st.overdue_minor);
         if st.overdue_minor > 0 {
-            all_overdue
-                .entry(st.bucket)
-                .or_default()
-                .push(overdue_line.clone());
+            let b = self.buckets.entry(st.bucket).or_insert_with(|| BucketFold {
+                sums: BTreeMap::new(),
+                count: 0,
+                ranked: Top::new(n, by_priority),
+                listed: Top::new(n, by_priority),
+            });
+            *b.sums.entry(overdue_line.amount.currency).or_default() += st.overdue_minor;
+            b.count += 1;
+            offer(&mut b.ranked, &overdue_line);
         }
-        if broken_accounts.contains(&a.id) {
-            continue;
+        if self.broken_accounts.contains(&a.id) {
+            return;
         }
         if st.paused.is_none()
             && let Some(stage) = st.stage
             && stage.needs_person()
             && !(stage == Stage::ManagementCall && a.open_flag)
         {
-            escalations.push(Escalation {
+            self.escalations.push(Escalation {
                 line: overdue_line,
                 stage,
             });
-            continue;
+            return;
         }
-        if due_accounts.contains(&a.id) {
-            continue;
+        if self.due_accounts.contains(&a.id) {
+            return;
         }
         if st.overdue_minor > 0 {
-            listed_overdue
-                .entry(st.bucket)
-                .or_default()
-                .push(overdue_line);
+            if let Some(b) = self.buckets.get_mut(&st.bucket) {
+                b.listed.push(overdue_line);
+            }
         } else if a.due_soon_count > 0 {
-            due_soon.push(line(a, st, *actions, a.due_soon_minor));
+            let soon = line(a, &st, actions, a.due_soon_minor);
+            self.due_soon.push(soon);
         }
     }
-    let n = s.digest_top;
-    let by_priority = |x: &AccountLine, y: &AccountLine| {
-        y.priority
-            .cmp(&x.priority)
-            .then_with(|| x.code.cmp(&y.code))
-    };
-    due_soon.sort_by(|x, y| x.next_due.cmp(&y.next_due).then_with(|| by_priority(x, y)));
-    escalations.sort_by(|x, y| {
-        y.stage
-            .cmp(&x.stage)
-            .then_with(|| by_priority(&x.line, &y.line))
-    });
-    let overdue = all_overdue
-        .into_iter()
-        .rev()
-        .map(|(bucket, mut lines)| {
-            lines.sort_by(by_priority);
-            let mut sums: BTreeMap<Currency, i64> = BTreeMap::new();
-            for l in &lines {
-                *sums.entry(l.amount.currency).or_default() += l.amount.minor;
+
+    /// The digest of everything added.
+    pub fn finish(self, late: bool) -> Digest {
+        let (snap, s, as_of) = (self.snap, self.s, self.as_of);
+        let mut promises_broken = Vec::new();
+        let mut plans_broken = Vec::new();
+        for (p, is_plan) in &self.broken {
+            let seen = self.seen.get(&p.account_id);
+            if *is_plan {
+                let account = seen.map(|x| (x.owner.clone(), x.balance_minor));
+                plans_broken.extend(crate::digest::plans::broken_line(p, account));
+            } else {
+                let actions = seen.map(|x| x.actions).unwrap_or_default();
+                let stage = seen.and_then(|x| x.stage);
+                promises_broken.push(promise_line(p, actions, stage));
             }
-            let mut listed = listed_overdue.remove(&bucket).unwrap_or_default();
-            listed.sort_by(by_priority);
-            BucketGroup {
+        }
+        let promises_due = self
+            .due
+            .iter()
+            .map(|p| promise_line(p, LineActions::default(), None))
+            .collect();
+        let overdue = self
+            .buckets
+            .into_iter()
+            .rev()
+            .map(|(bucket, b)| BucketGroup {
                 bucket,
-                totals: sums.into_iter().map(|(c, m)| Money::new(m, c)).collect(),
-                count: lines.len(),
-                ranked: Listed::top(lines, n),
-                accounts: Listed::top(listed, n),
-            }
-        })
-        .collect();
-    Digest {
-        as_of,
-        late,
-        totals: totals.into_values().collect(),
-        due_soon: Listed::top(due_soon, n),
-        overdue,
-        promises_due,
-        promises_broken,
-        plans_broken,
-        escalations: Listed::top(escalations, n),
-        offers: snap.offers.clone(),
-        flags: snap.flags.clone(),
-        callbacks: snap.callbacks.clone(),
-        undelivered: snap.undelivered,
-        freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
-        confirm: super::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, n),
-        late_fees: snap.late_fees.clone(),
+                totals: b.sums.into_iter().map(|(c, m)| Money::new(m, c)).collect(),
+                count: b.count,
+                ranked: b.ranked.finish(),
+                accounts: b.listed.finish(),
+            })
+            .collect();
+        Digest {
+            as_of,
+            late,
+            totals: self.totals.into_values().collect(),
+            due_soon: self.due_soon.finish(),
+            overdue,
+            promises_due,
+            promises_broken,
+            plans_broken,
+            escalations: self.escalations.finish(),
+            offers: snap.offers.clone(),
+            flags: snap.flags.clone(),
+            callbacks: snap.callbacks.clone(),
+            undelivered: snap.undelivered,
+            freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
+            confirm: super::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, s.digest_top),
+            late_fees: snap.late_fees.clone(),
+        }
+    }
+}
+
+/// Feeds `l` to `top`, cloning it only when it would be kept.
+fn offer(top: &mut Top<AccountLine>, l: &AccountLine) {
+    if top.admits(l) {
+        top.push(l.clone());
+    } else {
+        top.count();
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::assess::assess;
     use super::*;
     use crate::store::snapshot::AccountAgg;
 
@@ -487,7 +650,7 @@ mod tests {
             undelivered: 0,
             ledger_as_of: None,
             unconfirmed: vec![],
-            late_fees: vec![],
+            late_fees: Listed::default(),
         }
     }
 
@@ -612,5 +775,313 @@ mod tests {
         let line = &d.overdue[0].accounts.items[0];
         assert_eq!(line.stage, Some(Stage::AgencyReferral));
         assert!(!line.actions.remind);
+    }
+
+    /// The digest as it was computed before it was streamed: every account in memory, every
+    /// section sorted whole. The oracle the folded `build` must match.
+    fn reference_build(
+        snap: &Snapshot,
+        s: &Settings,
+        as_of: NaiveDate,
+        since: Option<NaiveDate>,
+        late: bool,
+    ) -> Digest {
+        let since = since.unwrap_or_else(|| s.calendar.add_business_days(as_of, -1));
+        let mut by_account: HashMap<i64, Vec<&PromiseFacts>> = HashMap::new();
+        for p in &snap.promises {
+            by_account.entry(p.account_id).or_default().push(p);
+        }
+        let no_promises: &[&PromiseFacts] = &[];
+        let assessed: Vec<(&AccountAgg, Standing, LineActions)> = snap
+            .accounts
+            .iter()
+            .map(|a| {
+                let promises = by_account
+                    .get(&a.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or(no_promises);
+                (
+                    a,
+                    assess(a, promises, s, as_of),
+                    line_actions(a, promises, s, as_of),
+                )
+            })
+            .collect();
+        let actions_of: HashMap<i64, LineActions> =
+            assessed.iter().map(|(a, _, act)| (a.id, *act)).collect();
+        let stage_of: HashMap<i64, Option<Stage>> =
+            assessed.iter().map(|(a, st, _)| (a.id, st.stage)).collect();
+
+        let mut promises_due = Vec::new();
+        let mut promises_broken = Vec::new();
+        let mut plans_broken = Vec::new();
+        let mut broken_accounts = HashSet::new();
+        let mut due_accounts = HashSet::new();
+        for p in &snap.promises {
+            if promise_status(p, s, as_of) != PromiseStatus::Broken {
+                continue;
+            }
+            let broken_on = promise::deadline(&s.calendar, p.promised_for, s.promise_grace_days)
+                .succ_opt()
+                .unwrap_or(as_of);
+            if broken_on <= since || broken_on > as_of {
+                continue;
+            }
+            // A payment plan's missed installment is listed as a broken plan, not a promise.
+            let account = snap
+                .accounts
+                .iter()
+                .find(|a| a.id == p.account_id)
+                .map(|a| (a.owner.clone(), a.balance_minor));
+            if let Some(line) = crate::digest::plans::broken_line(p, account) {
+                if broken_accounts.insert(p.account_id) {
+                    plans_broken.push(line);
+                }
+                continue;
+            }
+            if broken_accounts.insert(p.account_id) {
+                let actions = actions_of.get(&p.account_id).copied().unwrap_or_default();
+                let stage = stage_of.get(&p.account_id).copied().flatten();
+                promises_broken.push(promise_line(p, actions, stage));
+            }
+        }
+        for p in &snap.promises {
+            if p.promised_for == as_of
+                && p.plan_id.is_none()
+                && promise_status(p, s, as_of) == PromiseStatus::Pending
+                && !broken_accounts.contains(&p.account_id)
+                && due_accounts.insert(p.account_id)
+            {
+                promises_due.push(promise_line(p, LineActions::default(), None));
+            }
+        }
+
+        let mut totals: BTreeMap<String, CurrencyTotals> = BTreeMap::new();
+        let mut due_soon = Vec::new();
+        let mut all_overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
+        let mut listed_overdue: BTreeMap<Bucket, Vec<AccountLine>> = BTreeMap::new();
+        let mut escalations = Vec::new();
+        for (a, st, actions) in &assessed {
+            let t = totals
+                .entry(a.currency.clone())
+                .or_insert_with(|| CurrencyTotals {
+                    currency: money(0, &a.currency).currency,
+                    buckets: [0; 5],
+                    total: 0,
+                    accounts: 0,
+                });
+            for (slot, v) in t.buckets.iter_mut().zip(a.buckets()) {
+                *slot += v;
+            }
+            t.total += a.balance_minor;
+            t.accounts += 1;
+            let overdue_line = line(a, st, *actions, st.overdue_minor);
+            if st.overdue_minor > 0 {
+                all_overdue
+                    .entry(st.bucket)
+                    .or_default()
+                    .push(overdue_line.clone());
+            }
+            if broken_accounts.contains(&a.id) {
+                continue;
+            }
+            if st.paused.is_none()
+                && let Some(stage) = st.stage
+                && stage.needs_person()
+                && !(stage == Stage::ManagementCall && a.open_flag)
+            {
+                escalations.push(Escalation {
+                    line: overdue_line,
+                    stage,
+                });
+                continue;
+            }
+            if due_accounts.contains(&a.id) {
+                continue;
+            }
+            if st.overdue_minor > 0 {
+                listed_overdue
+                    .entry(st.bucket)
+                    .or_default()
+                    .push(overdue_line);
+            } else if a.due_soon_count > 0 {
+                due_soon.push(line(a, st, *actions, a.due_soon_minor));
+            }
+        }
+        let n = s.digest_top;
+        let by_priority = |x: &AccountLine, y: &AccountLine| {
+            y.priority
+                .cmp(&x.priority)
+                .then_with(|| x.code.cmp(&y.code))
+        };
+        due_soon.sort_by(|x, y| x.next_due.cmp(&y.next_due).then_with(|| by_priority(x, y)));
+        escalations.sort_by(|x, y| {
+            y.stage
+                .cmp(&x.stage)
+                .then_with(|| by_priority(&x.line, &y.line))
+        });
+        let overdue = all_overdue
+            .into_iter()
+            .rev()
+            .map(|(bucket, mut lines)| {
+                lines.sort_by(by_priority);
+                let mut sums: BTreeMap<Currency, i64> = BTreeMap::new();
+                for l in &lines {
+                    *sums.entry(l.amount.currency).or_default() += l.amount.minor;
+                }
+                let mut listed = listed_overdue.remove(&bucket).unwrap_or_default();
+                listed.sort_by(by_priority);
+                BucketGroup {
+                    bucket,
+                    totals: sums.into_iter().map(|(c, m)| Money::new(m, c)).collect(),
+                    count: lines.len(),
+                    ranked: Listed::top(lines, n),
+                    accounts: Listed::top(listed, n),
+                }
+            })
+            .collect();
+        Digest {
+            as_of,
+            late,
+            totals: totals.into_values().collect(),
+            due_soon: Listed::top(due_soon, n),
+            overdue,
+            promises_due,
+            promises_broken,
+            plans_broken,
+            escalations: Listed::top(escalations, n),
+            offers: snap.offers.clone(),
+            flags: snap.flags.clone(),
+            callbacks: snap.callbacks.clone(),
+            undelivered: snap.undelivered,
+            freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
+            confirm: crate::digest::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, n),
+            late_fees: snap.late_fees.clone(),
+        }
+    }
+
+    /// Accounts drawn to collide: few balances and due dates (ties in priority and next due),
+    /// every pause and stage, broken and due-today promises and missed installments, some of
+    /// accounts without a balance.
+    fn varied(seed: u64, count: i64) -> Snapshot {
+        use rand::rngs::SmallRng;
+        use rand::{Rng, SeedableRng};
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mut accounts = Vec::new();
+        let mut promises = Vec::new();
+        for id in 1..=count {
+            let code = format!("C-{:04}", rng.random_range(0..10_000) * 1000 + id);
+            let days_late =
+                [-9, -3, -1, 0, 5, 20, 31, 45, 61, 75, 91, 130, 200][rng.random_range(0..13)];
+            let mut a = agg(id, &code, days_late);
+            let balance = [5_000, 100_000, 100_000, 2_500_000][rng.random_range(0..4)];
+            let scale = |v: i64| v / 100_000 * balance;
+            (a.b_current, a.b_1_30, a.b_31_60, a.b_61_90, a.b_90_plus) = (
+                scale(a.b_current),
+                scale(a.b_1_30),
+                scale(a.b_31_60),
+                scale(a.b_61_90),
+                scale(a.b_90_plus),
+            );
+            a.balance_minor = balance;
+            a.due_soon_minor = scale(a.due_soon_minor);
+            if rng.random_bool(0.3) {
+                a.currency = "EUR".into();
+            }
+            a.owner = ["maria", "tom"]
+                .get(rng.random_range(0..3))
+                .map(|o| o.to_string());
+            a.do_not_contact = rng.random_bool(0.1);
+            a.open_flag = rng.random_bool(0.2);
+            a.late_paid = rng.random_range(0..3);
+            a.broken_promises = rng.random_range(0..2);
+            match rng.random_range(0..10) {
+                0 => {
+                    a.referred = true;
+                    a.with_agency_minor = a.balance_minor;
+                    a.oldest_chased_due = None;
+                }
+                1 => {
+                    a.disputed_minor = a.balance_minor;
+                    a.oldest_chased_due = None;
+                }
+                2 => {
+                    a.held = true;
+                    a.hold_until = rng.random_bool(0.5).then(|| as_of() + chrono::Days::new(3));
+                }
+                _ => {}
+            }
+            match rng.random_range(0..8) {
+                0 => promises.push(broken_promise(id, &code)),
+                1 => promises.push(PromiseFacts {
+                    plan_id: Some(id),
+                    installment: Some(2),
+                    plan_installments: Some(4),
+                    ..broken_promise(id, &code)
+                }),
+                2 => promises.push(PromiseFacts {
+                    promised_for: as_of(),
+                    ..broken_promise(id, &code)
+                }),
+                _ => {}
+            }
+            // Some promises are of accounts that have no balance, so are not among the rows.
+            if rng.random_bool(0.9) {
+                accounts.push(a);
+            }
+        }
+        promises.sort_by_key(|p| (p.promised_for, p.id));
+        snapshot(accounts, promises)
+    }
+
+    #[test]
+    fn the_folded_digest_equals_the_whole_sort_in_any_order_and_size() {
+        use rand::SeedableRng;
+        use rand::seq::SliceRandom;
+        let mut seen = (0, 0, 0);
+        for seed in 0..40 {
+            let mut snap = varied(seed, 20 + seed as i64 * 15);
+            for top in [0, 1, 3, 10] {
+                let s = Settings {
+                    digest_top: top,
+                    ..Settings::default()
+                };
+                let want = format!("{:?}", reference_build(&snap, &s, as_of(), None, false));
+                // The database streams the rows in no particular order.
+                snap.accounts
+                    .shuffle(&mut rand::rngs::SmallRng::seed_from_u64(seed + top as u64));
+                let d = build(&snap, &s, as_of(), None, false);
+                assert_eq!(format!("{d:?}"), want, "seed {seed}, top {top}");
+                seen.0 += d.escalations.items.len() + d.promises_broken.len();
+                seen.1 += d.plans_broken.len() + d.promises_due.len();
+                seen.2 +=
+                    d.due_soon.more + d.overdue.iter().map(|g| g.accounts.more).sum::<usize>();
+            }
+        }
+        assert!(
+            seen.0 > 0 && seen.1 > 0 && seen.2 > 0,
+            "every section was exercised: {seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_top_keeps_what_a_stable_sort_keeps_and_counts_the_rest() {
+        let by_first = |a: &(u32, u32), b: &(u32, u32)| a.0.cmp(&b.0);
+        let fed: Vec<(u32, u32)> = (0..50).map(|i| ((i * 7) % 5, i)).collect();
+        let mut top = Top::new(4, by_first);
+        for x in &fed {
+            top.push(*x);
+        }
+        let got = top.finish();
+        let mut all = fed.clone();
+        all.sort_by(by_first);
+        assert_eq!(
+            got.items,
+            all[..4].to_vec(),
+            "ties keep the order they came in"
+        );
+        assert_eq!(got.more, 46);
+        let none = Top::<(u32, u32)>::new(0, by_first);
+        assert_eq!(none.finish().total(), 0);
     }
 }

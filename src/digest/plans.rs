@@ -4,7 +4,7 @@ use super::build::money;
 use crate::domain::money::Money;
 use crate::message::forms::button;
 use crate::message::{Block, Button, ButtonStyle};
-use crate::store::snapshot::{AccountAgg, PromiseFacts};
+use crate::store::snapshot::PromiseFacts;
 use chrono::NaiveDate;
 
 /// A plan whose installment was missed, listed in the digest after its grace ran out.
@@ -22,19 +22,20 @@ pub struct PlanLine {
     pub owed: Money,
 }
 
-/// The digest line of a broken installment (`None` when `p` is an ordinary promise).
-pub fn broken_line(p: &PromiseFacts, accounts: &[AccountAgg]) -> Option<PlanLine> {
+/// The digest line of a broken installment (`None` when `p` is an ordinary promise);
+/// `account` is its account's owner and unpaid balance, when it has one.
+pub fn broken_line(p: &PromiseFacts, account: Option<(Option<String>, i64)>) -> Option<PlanLine> {
     let plan_id = p.plan_id?;
-    let account = accounts.iter().find(|a| a.id == p.account_id);
+    let (owner, balance_minor) = account.unwrap_or_default();
     Some(PlanLine {
         plan_id,
         code: p.code.clone(),
         name: p.name.clone(),
-        owner: account.and_then(|a| a.owner.clone()),
+        owner,
         installment: p.installment.unwrap_or(0).max(0) as u32,
         of: p.plan_installments.unwrap_or(0).max(0) as u32,
         due: p.promised_for,
-        owed: money(account.map_or(0, |a| a.balance_minor), &p.currency),
+        owed: money(balance_minor, &p.currency),
     })
 }
 

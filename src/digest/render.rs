@@ -145,12 +145,13 @@ fn describe(l: &AccountLine) -> String {
 /// largest first, at most ten.
 fn late_fee_lines(d: &Digest) -> String {
     let mut lines = vec!["*Late fees and interest owed* (beyond the balances)".to_string()];
-    for (code, owed) in d.late_fees.iter().take(10) {
+    let shown = &d.late_fees.items[..d.late_fees.items.len().min(super::LATE_FEES_SHOWN)];
+    for (code, owed) in shown {
         let owed: Vec<String> = owed.iter().map(Money::format).collect();
         lines.push(format!("*{code}* {}", owed.join(", ")));
     }
-    if d.late_fees.len() > 10 {
-        lines.push(format!("…and {} more", d.late_fees.len() - 10));
+    if d.late_fees.total() > shown.len() {
+        lines.push(format!("…and {} more", d.late_fees.total() - shown.len()));
     }
     lines.join("\n")
 }
@@ -425,14 +426,14 @@ pub fn render(d: &Digest) -> Message {
         }
         summary.push(format!("{} flagged", d.flags.len()));
     }
-    if !d.late_fees.is_empty() {
+    if d.late_fees.total() > 0 {
         blocks.push(Block::Divider);
         blocks.push(Block::Text {
             text: late_fee_lines(d),
         });
         summary.push(format!(
             "late fees and interest on {}",
-            count_of(d.late_fees.len(), "account", "accounts")
+            count_of(d.late_fees.total(), "account", "accounts")
         ));
     }
     if d.undelivered > 0 {

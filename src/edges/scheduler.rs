@@ -88,14 +88,9 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
                 .context("resolving promises")?;
             resolved = true;
         }
-        let snap = digest::load(&mut tx, &app.settings, run_date).await?;
-        let message = digest::render(&digest::build(
-            &snap,
-            &app.settings,
-            run_date,
-            previous,
-            late,
-        ));
+        let message = digest::render(
+            &digest::compute(&mut tx, &app.settings, run_date, previous, late).await?,
+        );
         let key = format!("digest:{}:{run_date}", sub.id);
         let outbox_id = outbox::enqueue(
             &mut tx,

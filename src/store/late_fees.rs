@@ -200,17 +200,40 @@ pub fn totals(charges: &[InvoiceCharges]) -> Vec<crate::domain::money::Money> {
     by
 }
 
-/// Unpaid invoices (open, disputed, with an agency) of every account, past due on `as_of`.
-pub async fn overdue_invoices(
+/// An overdue invoice with its account's code.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CodedInvoice {
+    pub code: String,
+    #[sqlx(flatten)]
+    pub invoice: super::ledger::Invoice,
+}
+
+/// One page of `overdue_invoices`, whole accounts at a time: those of the first `accounts`
+/// accounts after account id `after` that have an overdue invoice and an unpaid balance (the
+/// digest's accounts), ordered the same way. The digest walks the portfolio in these pages so
+/// it never holds every overdue invoice.
+pub async fn overdue_invoices_page(
     conn: &mut PgConnection,
     as_of: NaiveDate,
-) -> Result<Vec<super::ledger::Invoice>, sqlx::Error> {
+    after: i64,
+    accounts: i64,
+) -> Result<Vec<CodedInvoice>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, account_id, number, issued, due, amount_minor, paid_minor, currency, status
-           FROM invoices WHERE status IN ('open', 'disputed', 'with_agency') AND due < $1
-          ORDER BY account_id, due, number",
+        "WITH page AS (
+            SELECT account_id FROM invoices
+             WHERE status IN ('open', 'disputed', 'with_agency') AND account_id > $2
+             GROUP BY account_id
+            HAVING sum(amount_minor - paid_minor) > 0 AND min(due) < $1
+             ORDER BY account_id LIMIT $3)
+         SELECT a.code, i.id, i.account_id, i.number, i.issued, i.due, i.amount_minor, i.paid_minor,
+                i.currency, i.status
+           FROM page JOIN invoices i ON i.account_id = page.account_id JOIN accounts a ON a.id = page.account_id
+          WHERE i.status IN ('open', 'disputed', 'with_agency') AND i.due < $1
+          ORDER BY i.account_id, i.due, i.number",
     )
     .bind(as_of)
+    .bind(after)
+    .bind(accounts)
     .fetch_all(conn)
     .await
 }

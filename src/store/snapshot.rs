@@ -1,6 +1,7 @@
 //! What the digest, the aging report and the automatic plan read: one aggregate row per
 //! account with a balance, plus the few live promises, offers and flags.
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::stream::BoxStream;
 use sqlx::{FromRow, PgConnection};
 
 #[derive(Debug, Clone, FromRow)]
@@ -48,15 +49,10 @@ impl AccountAgg {
     }
 }
 
-/// Every account with an unpaid balance (or only the account `only`), aggregated as of `as_of`;
-/// `due_soon_until` bounds the "due soon" window `[as_of, due_soon_until]`.
-pub async fn accounts(
-    conn: &mut PgConnection,
-    as_of: NaiveDate,
-    due_soon_until: NaiveDate,
-    only: Option<i64>,
-) -> Result<Vec<AccountAgg>, sqlx::Error> {
-    sqlx::query_as(
+/// The sums per account of its unpaid invoices: `$1` as-of, `$2` end of the "due soon" window,
+/// `$3` one account or NULL for all.
+macro_rules! account_sums {
+    () => {
         "WITH inv AS (
             SELECT account_id,
                    sum(amount_minor - paid_minor) AS balance_minor,
@@ -74,7 +70,16 @@ pub async fn accounts(
               FROM invoices
              WHERE status IN ('open', 'disputed', 'with_agency') AND ($3::int8 IS NULL OR account_id = $3)
              GROUP BY account_id)
-         SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
+"
+    };
+}
+
+/// The aggregate per account with a balance (see `account_sums` for the parameters).
+macro_rules! accounts_sql {
+    () => {
+        concat!(
+            account_sums!(),
+            "        SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
                 coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
                 coalesce(b_current, 0)::int8 AS b_current, coalesce(b_1_30, 0)::int8 AS b_1_30,
                 coalesce(b_31_60, 0)::int8 AS b_31_60, coalesce(b_61_90, 0)::int8 AS b_61_90,
@@ -88,14 +93,64 @@ pub async fn accounts(
            FROM accounts a
            JOIN inv ON inv.account_id = a.id AND inv.balance_minor > 0
            LEFT JOIN (SELECT account_id, count(*) AS n FROM promises WHERE status = 'broken' GROUP BY account_id) bp
+                  ON bp.account_id = a.id"
+        )
+    };
+}
+
+/// Every account with an unpaid balance (or only the account `only`), aggregated as of `as_of`;
+/// `due_soon_until` bounds the "due soon" window `[as_of, due_soon_until]`.
+pub async fn accounts(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    due_soon_until: NaiveDate,
+    only: Option<i64>,
+) -> Result<Vec<AccountAgg>, sqlx::Error> {
+    sqlx::query_as(concat!(accounts_sql!(), " ORDER BY a.id"))
+        .bind(as_of)
+        .bind(due_soon_until)
+        .bind(only)
+        .fetch_all(conn)
+        .await
+}
+
+/// The same rows as `accounts` for every account, as a stream in no particular order: the
+/// digest folds them one at a time instead of holding the portfolio (and Postgres skips a
+/// sort). The flags, referrals and last reminders are joined rather than looked up per
+/// account (at most one open flag and one active referral per account, by their unique
+/// indexes), which keeps the plan cheap enough that Postgres does not spend longer
+/// JIT-compiling it than running it.
+pub fn stream_accounts(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    due_soon_until: NaiveDate,
+) -> BoxStream<'_, Result<AccountAgg, sqlx::Error>> {
+    sqlx::query_as(concat!(
+        account_sums!(),
+        " SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
+                coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
+                coalesce(b_current, 0)::int8 AS b_current, coalesce(b_1_30, 0)::int8 AS b_1_30,
+                coalesce(b_31_60, 0)::int8 AS b_31_60, coalesce(b_61_90, 0)::int8 AS b_61_90,
+                coalesce(b_90_plus, 0)::int8 AS b_90_plus, oldest_chased_due,
+                coalesce(disputed_minor, 0)::int8 AS disputed_minor, coalesce(with_agency_minor, 0)::int8 AS with_agency_minor,
+                coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, a.late_paid_count::int8 AS late_paid,
+                coalesce(bp.n, 0) AS broken_promises,
+                f.account_id IS NOT NULL AS open_flag,
+                r.account_id IS NOT NULL AS referred,
+                rm.last AS last_reminder_at
+           FROM accounts a
+           JOIN inv ON inv.account_id = a.id AND inv.balance_minor > 0
+           LEFT JOIN (SELECT account_id, count(*) AS n FROM promises WHERE status = 'broken' GROUP BY account_id) bp
                   ON bp.account_id = a.id
-          ORDER BY a.id",
-    )
+           LEFT JOIN flags f ON f.account_id = a.id AND f.resolved_at IS NULL
+           LEFT JOIN referrals r ON r.account_id = a.id AND r.closed_at IS NULL
+           LEFT JOIN (SELECT account_id, max(queued_at) AS last FROM reminders GROUP BY account_id) rm
+                  ON rm.account_id = a.id"
+    ))
     .bind(as_of)
     .bind(due_soon_until)
-    .bind(only)
-    .fetch_all(conn)
-    .await
+    .bind(None::<i64>)
+    .fetch(conn)
 }
 
 /// A promise with the account's payments since it was logged, for evaluation.

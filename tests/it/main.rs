@@ -14,6 +14,7 @@ mod case_threads;
 mod commands;
 mod confirm_receipt;
 mod core_rules;
+mod digest_scale;
 mod discord_deliver;
 mod discord_e2e;
 mod discord_gateway;

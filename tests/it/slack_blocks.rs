@@ -87,7 +87,7 @@ fn digest_of(n: usize) -> Digest {
             items: vec![],
             more: 0,
         },
-        late_fees: vec![],
+        late_fees: Listed::default(),
         totals: vec![
             CurrencyTotals {
                 currency: Currency::parse("USD").unwrap(),
