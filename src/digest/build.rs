@@ -16,10 +16,19 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The top entries of a ranked list, and how many more there were.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Listed<T> {
     pub items: Vec<T>,
     pub more: usize,
+}
+
+impl<T> Default for Listed<T> {
+    fn default() -> Self {
+        Listed {
+            items: Vec::new(),
+            more: 0,
+        }
+    }
 }
 
 impl<T> Listed<T> {
@@ -555,7 +564,7 @@ impl<'a> Fold<'a> {
             callbacks: snap.callbacks.clone(),
             undelivered: snap.undelivered,
             freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
-            confirm: super::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, s.digest_top),
+            confirm: super::confirm_receipt::tasks_of(&snap.unconfirmed, s, as_of, s.digest_top),
             late_fees: snap.late_fees.clone(),
         }
     }
@@ -649,7 +658,7 @@ mod tests {
             callbacks: vec![],
             undelivered: 0,
             ledger_as_of: None,
-            unconfirmed: vec![],
+            unconfirmed: Listed::default(),
             late_fees: Listed::default(),
         }
     }
@@ -955,7 +964,7 @@ mod tests {
             callbacks: snap.callbacks.clone(),
             undelivered: snap.undelivered,
             freshness: freshness(snap.ledger_as_of, s.time_zone, as_of),
-            confirm: crate::digest::confirm_receipt::tasks(&snap.unconfirmed, s, as_of, n),
+            confirm: crate::digest::confirm_receipt::tasks_of(&snap.unconfirmed, s, as_of, n),
             late_fees: snap.late_fees.clone(),
         }
     }

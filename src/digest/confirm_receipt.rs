@@ -36,38 +36,67 @@ pub fn tasks(
     }
     let all: Vec<ConfirmTask> = rows
         .iter()
-        .filter_map(|r| {
-            let amount = super::build::money(r.amount_minor, &r.currency);
-            let c = Candidate {
-                issued: r.issued,
-                due: r.due,
-                amount,
-            };
-            due_for_confirmation(&c, &s.confirm, &s.calendar, as_of).then(|| ConfirmTask {
-                invoice: r.number.clone(),
-                code: r.code.clone(),
-                name: r.name.clone(),
-                owner: r.owner.clone(),
-                issued: r.issued,
-                due: r.due,
-                amount,
-                do_not_contact: r.do_not_contact,
-            })
+        .filter(|r| qualifies(r, s, as_of))
+        .map(|r| ConfirmTask {
+            invoice: r.number.clone(),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            owner: r.owner.clone(),
+            issued: r.issued,
+            due: r.due,
+            amount: super::build::money(r.amount_minor, &r.currency),
+            do_not_contact: r.do_not_contact,
         })
         .collect();
     Listed::top(all, top)
 }
 
-/// The candidates for the digest of `as_of`: read only while the stage lists tasks.
+/// The tasks of what `load` kept: its rows, plus those it only counted.
+pub fn tasks_of(
+    kept: &Listed<Unconfirmed>,
+    s: &Settings,
+    as_of: NaiveDate,
+    top: usize,
+) -> Listed<ConfirmTask> {
+    let mut t = tasks(&kept.items, s, as_of, top);
+    t.more += kept.more;
+    t
+}
+
+/// Whether the invoice is due a "did you receive it?" on `as_of` (the domain's rule).
+fn qualifies(r: &Unconfirmed, s: &Settings, as_of: NaiveDate) -> bool {
+    let c = Candidate {
+        issued: r.issued,
+        due: r.due,
+        amount: super::build::money(r.amount_minor, &r.currency),
+    };
+    due_for_confirmation(&c, &s.confirm, &s.calendar, as_of)
+}
+
+/// The candidates for the digest of `as_of`, soonest due first: read only while the stage
+/// lists tasks. Streamed, so memory holds the `digest_top` shown and only counts the rest.
 pub async fn load(
     conn: &mut sqlx::PgConnection,
     s: &Settings,
     as_of: NaiveDate,
-) -> Result<Vec<Unconfirmed>, sqlx::Error> {
+) -> Result<Listed<Unconfirmed>, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut kept = Listed::default();
     if s.confirm.email || s.confirm.above == crate::domain::confirm_receipt::Threshold::Off {
-        return Ok(vec![]);
+        return Ok(kept);
     }
-    crate::store::confirm_receipt::unconfirmed(conn, as_of, s.confirm.days).await
+    let mut rows = crate::store::confirm_receipt::stream_unconfirmed(conn, as_of, s.confirm.days);
+    while let Some(r) = rows.try_next().await? {
+        if !qualifies(&r, s, as_of) {
+            continue;
+        }
+        if kept.items.len() < s.digest_top {
+            kept.items.push(r);
+        } else {
+            kept.more += 1;
+        }
+    }
+    Ok(kept)
 }
 
 /// Received / Missing / Question for one invoice.

@@ -40,7 +40,7 @@ pub struct Snapshot {
     /// When the ledger last heard from outside (a finished sync or a payments import).
     pub ledger_as_of: Option<chrono::DateTime<chrono::Utc>>,
     /// Open invoices nobody has confirmed the customer received (empty when the stage is off).
-    pub unconfirmed: Vec<crate::store::confirm_receipt::Unconfirmed>,
+    pub unconfirmed: Listed<crate::store::confirm_receipt::Unconfirmed>,
     /// Late fees and interest owed per account code, largest first: the first
     /// `LATE_FEES_SHOWN` and how many more (none without a fee policy).
     pub late_fees: Listed<(String, Vec<Money>)>,

@@ -29,8 +29,26 @@ pub async fn unconfirmed(
     as_of: NaiveDate,
     min_days: i32,
 ) -> Result<Vec<Unconfirmed>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT i.id AS invoice_id, i.number, i.issued, i.due, i.amount_minor, i.currency,
+    sqlx::query_as(UNCONFIRMED)
+        .bind(as_of)
+        .bind(min_days)
+        .fetch_all(conn)
+        .await
+}
+
+/// `unconfirmed` as a stream, for the digest (which keeps only what it shows).
+pub fn stream_unconfirmed(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    min_days: i32,
+) -> futures_util::stream::BoxStream<'_, Result<Unconfirmed, sqlx::Error>> {
+    sqlx::query_as(UNCONFIRMED)
+        .bind(as_of)
+        .bind(min_days)
+        .fetch(conn)
+}
+
+const UNCONFIRMED: &str = "SELECT i.id AS invoice_id, i.number, i.issued, i.due, i.amount_minor, i.currency,
                 a.id AS account_id, a.code, a.name, a.owner, a.do_not_contact,
                 EXISTS (SELECT 1 FROM receipt_asks k WHERE k.invoice_id = i.id) AS asked
            FROM invoices i JOIN accounts a ON a.id = i.account_id
@@ -38,13 +56,7 @@ pub async fn unconfirmed(
             AND i.amount_minor > i.paid_minor
             AND NOT EXISTS (SELECT 1 FROM receipt_answers r WHERE r.invoice_id = i.id)
             AND NOT EXISTS (SELECT 1 FROM referrals f WHERE f.account_id = a.id AND f.closed_at IS NULL)
-          ORDER BY i.due, i.number",
-    )
-    .bind(as_of)
-    .bind(min_days)
-    .fetch_all(conn)
-    .await
-}
+          ORDER BY i.due, i.number";
 
 /// Records (or replaces) the answer for an invoice.
 pub async fn set_answer(

@@ -152,6 +152,22 @@ async fn confirm_tasks_stay_in_the_digest_until_answered_and_bad_input_writes_no
         "{}",
         digest.reply.text
     );
+    // Shown two at a time, the digest lists the two soonest due and counts the third.
+    {
+        let mut two = configured(App::new(settings(), app.store.clone()), false);
+        two.settings.digest_top = 2;
+        let d = run_as(&two, &maria, "dig-top", "digest", today()).await;
+        let listed: Vec<String> = commands(&d.reply)
+            .into_iter()
+            .filter(|c| c.starts_with("confirm ") && c.ends_with(" received"))
+            .collect();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        assert!(
+            d.reply.text.contains("3 invoices to confirm"),
+            "{}",
+            d.reply.text
+        );
+    }
 
     // Bad input: refused with what to type, nothing written.
     let answers = count(&app, "receipt_answers").await;
