@@ -74,19 +74,28 @@ macro_rules! account_sums {
     };
 }
 
-/// The aggregate per account with a balance (see `account_sums` for the parameters).
-macro_rules! accounts_sql {
+/// The columns of `AccountAgg` but the last three (open flag, referral, last reminder), which
+/// the one-account and the streamed queries each get their own way.
+macro_rules! account_columns {
     () => {
-        concat!(
-            account_sums!(),
-            "        SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
+        " SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
                 coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
                 coalesce(b_current, 0)::int8 AS b_current, coalesce(b_1_30, 0)::int8 AS b_1_30,
                 coalesce(b_31_60, 0)::int8 AS b_31_60, coalesce(b_61_90, 0)::int8 AS b_61_90,
                 coalesce(b_90_plus, 0)::int8 AS b_90_plus, oldest_chased_due,
                 coalesce(disputed_minor, 0)::int8 AS disputed_minor, coalesce(with_agency_minor, 0)::int8 AS with_agency_minor,
                 coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, a.late_paid_count::int8 AS late_paid,
-                coalesce(bp.n, 0) AS broken_promises,
+                coalesce(bp.n, 0) AS broken_promises,"
+    };
+}
+
+/// The aggregate per account with a balance (see `account_sums` for the parameters).
+macro_rules! accounts_sql {
+    () => {
+        concat!(
+            account_sums!(),
+            account_columns!(),
+            "
                 EXISTS (SELECT 1 FROM flags f WHERE f.account_id = a.id AND f.resolved_at IS NULL) AS open_flag,
                 EXISTS (SELECT 1 FROM referrals r WHERE r.account_id = a.id AND r.closed_at IS NULL) AS referred,
                 (SELECT max(queued_at) FROM reminders rm WHERE rm.account_id = a.id) AS last_reminder_at
@@ -127,14 +136,8 @@ pub fn stream_accounts(
 ) -> BoxStream<'_, Result<AccountAgg, sqlx::Error>> {
     sqlx::query_as(concat!(
         account_sums!(),
-        " SELECT a.id, a.code, a.name, a.currency::text AS currency, a.owner, a.do_not_contact, a.held, a.hold_until,
-                coalesce(inv.balance_minor, 0)::int8 AS balance_minor,
-                coalesce(b_current, 0)::int8 AS b_current, coalesce(b_1_30, 0)::int8 AS b_1_30,
-                coalesce(b_31_60, 0)::int8 AS b_31_60, coalesce(b_61_90, 0)::int8 AS b_61_90,
-                coalesce(b_90_plus, 0)::int8 AS b_90_plus, oldest_chased_due,
-                coalesce(disputed_minor, 0)::int8 AS disputed_minor, coalesce(with_agency_minor, 0)::int8 AS with_agency_minor,
-                coalesce(due_soon_minor, 0)::int8 AS due_soon_minor, due_soon_count, next_due, a.late_paid_count::int8 AS late_paid,
-                coalesce(bp.n, 0) AS broken_promises,
+        account_columns!(),
+        "
                 f.account_id IS NOT NULL AS open_flag,
                 r.account_id IS NOT NULL AS referred,
                 rm.last AS last_reminder_at
