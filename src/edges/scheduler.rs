@@ -31,6 +31,43 @@ pub fn last_fire(
         .map(|t| t.with_timezone(&Utc)))
 }
 
+/// A subscription's latest firing of `cron` in its zone `zone`, with the zone; `None` (logged
+/// when it is the subscription's fault) when it has not fired yet or cannot be read. The daily
+/// digest and the weekly summary schedule alike.
+pub(super) fn due_fire(
+    channel: &str,
+    zone: &str,
+    cron: &str,
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<(Tz, DateTime<Utc>)> {
+    let Ok(tz) = zone.parse::<Tz>() else {
+        tracing::warn!(
+            channel,
+            zone,
+            "subscription has an unknown time zone; skipped"
+        );
+        return None;
+    };
+    match last_fire(cron, tz, created_at, now) {
+        Ok(fire) => fire.map(|f| (tz, f)),
+        Err(e) => {
+            tracing::warn!(
+                channel,
+                cron,
+                error = e,
+                "subscription has a bad cron; skipped"
+            );
+            None
+        }
+    }
+}
+
+/// Whether a post made at `now` for `fire` is marked late.
+pub(super) fn is_late(fire: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - fire > LATE_AFTER
+}
+
 /// One pass over every subscription; returns the channels and dates posted by this process.
 pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDate, bool)>> {
     let mut conn = app.store.pool.acquire().await?;
@@ -39,28 +76,10 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
     let mut posted = Vec::new();
     let mut resolved = false;
     for sub in subs {
-        let tz: Tz = match sub.time_zone.parse() {
-            Ok(tz) => tz,
-            Err(_) => {
-                tracing::warn!(
-                    channel = sub.channel,
-                    zone = sub.time_zone,
-                    "subscription has an unknown time zone; skipped"
-                );
-                continue;
-            }
-        };
-        let fire = match last_fire(&sub.cron, tz, sub.created_at, now) {
-            Ok(Some(f)) => f,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(
-                    channel = sub.channel,
-                    error = e,
-                    "subscription has a bad cron; skipped"
-                );
-                continue;
-            }
+        let Some((tz, fire)) =
+            due_fire(&sub.channel, &sub.time_zone, &sub.cron, sub.created_at, now)
+        else {
+            continue;
         };
         let run_date = fire.with_timezone(&tz).date_naive();
         let mut tx = app.store.begin().await?;
@@ -68,7 +87,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
         if previous.is_some_and(|p| p >= run_date) {
             continue;
         }
-        let late = now - fire > LATE_AFTER;
+        let late = is_late(fire, now);
         if !schedule::claim_run(
             &mut tx,
             sub.id,

@@ -2,19 +2,15 @@
 //! cron gets one post per ISO week, across replicas and restarts. The claim is the insert of
 //! the `(subscription, week)` run row, in the same transaction as the outbox row and the action
 //! row; a week whose post was missed while dunbot was down is posted late, once.
-use super::scheduler::last_fire;
+use super::scheduler::{due_fire, is_late};
 use crate::app::App;
 use crate::app::automatic::resolve_promises;
 use crate::app::weekly::summary;
 use crate::domain::weekly::{reported_week, week_start};
 use crate::store::{actions, outbox, weekly};
 use anyhow::{Context, Result};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::json;
-
-/// A post made more than this after its scheduled time is marked late.
-const LATE_AFTER: Duration = Duration::minutes(15);
 
 /// The outbox payload of a weekly post: `{channel, message, chart: {file, series}}`.
 ///
@@ -60,20 +56,14 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
     let mut posted = Vec::new();
     let mut resolved = false;
     for sub in subs {
-        let Ok(tz) = sub.time_zone.parse::<Tz>() else {
-            tracing::warn!(
-                channel = sub.channel,
-                "subscription has an unknown time zone"
-            );
+        let Some((tz, fire)) = due_fire(
+            &sub.channel,
+            &sub.time_zone,
+            &sub.weekly_cron,
+            sub.created_at,
+            now,
+        ) else {
             continue;
-        };
-        let fire = match last_fire(&sub.weekly_cron, tz, sub.created_at, now) {
-            Ok(Some(f)) => f,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!(channel = sub.channel, error = e, "bad weekly cron; skipped");
-                continue;
-            }
         };
         let run_date = fire.with_timezone(&tz).date_naive();
         let week = week_start(run_date);
@@ -84,7 +74,7 @@ pub async fn tick(app: &App, now: DateTime<Utc>) -> Result<Vec<(String, NaiveDat
         {
             continue;
         }
-        let late = now - fire > LATE_AFTER;
+        let late = is_late(fire, now);
         let me = &app.settings.instance_id;
         if !weekly::claim_run(&mut tx, sub.id, week, fire, me, late).await? {
             continue;
