@@ -1,5 +1,6 @@
 //! Money as integer minor units with an ISO 4217 currency. Never a float.
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 use std::fmt;
 
 /// An ISO 4217 alphabetic code (upper case), e.g. `USD`.
@@ -17,10 +18,30 @@ pub enum MoneyError {
 /// generated from ISO's own list, so every code a billing system may send is known. Codes
 /// without a minor unit (gold, SDR, the test code `XTS`, `XXX`) are not money one invoices in,
 /// and are refused like unknown ones.
+///
+/// The crate matches a code against every arm of the table, which showed in the digest (a
+/// lookup or three per account), so each thread remembers the last few codes it looked up: a
+/// portfolio uses a handful.
 fn iso(code: [u8; 3]) -> Option<(iso_currency::Currency, u32)> {
-    let text = std::str::from_utf8(&code).ok()?;
-    let c = iso_currency::Currency::from_code(text)?;
-    Some((c, u32::from(c.exponent()?)))
+    type Found = Option<(iso_currency::Currency, u32)>;
+    type Slot = Option<([u8; 3], Found)>;
+    thread_local! {
+        static RECENT: Cell<[Slot; 4]> = const { Cell::new([None; 4]) };
+    }
+    RECENT.with(|recent| {
+        let mut slots = recent.get();
+        if let Some((_, found)) = slots.iter().flatten().find(|(c, _)| *c == code) {
+            return *found;
+        }
+        let found = std::str::from_utf8(&code)
+            .ok()
+            .and_then(iso_currency::Currency::from_code)
+            .and_then(|c| Some((c, u32::from(c.exponent()?))));
+        slots.rotate_right(1);
+        slots[0] = Some((code, found));
+        recent.set(slots);
+        found
+    })
 }
 
 /// A known code one edit away from `typed` (a letter changed, or two neighbours swapped):
@@ -520,6 +541,26 @@ mod tests {
     fn cur(code: &str) -> Currency {
         Currency::parse(code).unwrap()
     }
+    #[test]
+    fn remembered_codes_answer_as_the_table_does_past_the_few_kept() {
+        // More codes than the per-thread memory holds, in turns, unknown ones among them.
+        let codes = [
+            ("USD", Some(2)),
+            ("JPY", Some(0)),
+            ("XXQ", None),
+            ("BHD", Some(3)),
+            ("EUR", Some(2)),
+            ("KRW", Some(0)),
+            ("XAU", None),
+        ];
+        for _ in 0..3 {
+            for (code, exponent) in codes {
+                let found = Currency::parse(code).ok().map(|c| c.exponent());
+                assert_eq!(found, exponent, "{code}");
+            }
+        }
+    }
+
     fn usd(text: &str) -> Result<Money, MoneyError> {
         Money::parse(text, Currency::USD)
     }
