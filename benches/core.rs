@@ -4,7 +4,8 @@
 //!   memory of `dunbot digest` run as its own process;
 //! - `dunbot import invoices` of a 1M-row CSV vs a plain `COPY` of the same file.
 //!
-//! `cargo bench --bench core` (BENCH_CUSTOMERS / BENCH_INVOICES scale it down for a quick look).
+//! `cargo bench --bench core` (BENCH_CUSTOMERS / BENCH_INVOICES scale it down for a quick look;
+//! BENCH_KEEP=1 keeps the filled database, BENCH_DIGEST_DB=<its URL> measures the digest on it again).
 //! Uses a scratch database on TEST_DATABASE_URL's server, dropped at the end.
 mod support;
 use dunbot::app::App;
@@ -110,6 +111,13 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let customers = env_usize("BENCH_CUSTOMERS", 100_000);
     let invoices = env_usize("BENCH_INVOICES", 1_000_000);
+    // A database an earlier run filled and kept (BENCH_KEEP=1): only the digest is measured
+    // again, without the minutes of loading.
+    if let Ok(url) = std::env::var("BENCH_DIGEST_DB") {
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        return digest_vs_sql(&url, &store).await;
+    }
     support::with_scratch_db("dunbot_bench", |url| async move {
         run(&url, customers, invoices).await
     })
@@ -249,6 +257,27 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
         .execute(&mut *conn)
         .await?;
     sqlx::query("ANALYZE accounts").execute(&mut *conn).await?;
+    drop(conn);
+    digest_vs_sql(url, &store).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// The digest (in this process, and `dunbot digest` as its own) against the SQL aging query
+/// on the bench's rows.
+async fn digest_vs_sql(url: &str, store: &Store) -> anyhow::Result<()> {
+    let app = App::new(
+        Settings {
+            instance_id: "bench".into(),
+            ..Settings::default()
+        },
+        store.clone(),
+    );
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut conn = store.pool.acquire().await?;
+    let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
+        .fetch_one(&mut *conn)
+        .await?;
 
     // The baseline: one hand-written aging aggregation per account over the same rows.
     let baseline = "SELECT a.code, a.currency,
@@ -294,6 +323,5 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
         t.as_secs_f64() / b.as_secs_f64(),
         peak as f64 / 1024.0
     );
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

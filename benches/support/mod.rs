@@ -10,7 +10,8 @@ pub fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Runs `bench` with the URL of a fresh database named after `prefix` and this process.
+/// Runs `bench` with the URL of a fresh database named after `prefix` and this process
+/// (kept afterwards when BENCH_KEEP is set, to measure again without loading it again).
 pub async fn with_scratch_db<F, Fut>(prefix: &str, bench: F) -> anyhow::Result<()>
 where
     F: FnOnce(String) -> Fut,
@@ -27,7 +28,11 @@ where
         "{}/{name}",
         admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
     );
-    let result = bench(url).await;
+    let result = bench(url.clone()).await;
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("kept the bench's database: {url}");
+        return result;
+    }
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))
