@@ -281,7 +281,22 @@ impl<T> Top<T> {
 
     /// Whether `item` would be kept so far (a later item that ties it ranks after it).
     pub(super) fn admits(&self, item: &T) -> bool {
-        self.n > 0 && (!self.full || (self.cmp)(item, &self.items[self.n - 1]) == Ordering::Less)
+        self.admits_by(|last| (self.cmp)(item, last))
+    }
+
+    /// `admits` for an item not built yet: `ahead(last)` ranks it against the last one kept.
+    fn admits_by(&self, ahead: impl FnOnce(&T) -> Ordering) -> bool {
+        self.n > 0 && (!self.full || ahead(&self.items[self.n - 1]) == Ordering::Less)
+    }
+
+    /// `push` for an item built only if it would be kept (see `admits_by`): most accounts
+    /// make no section's top, and building their lines showed in the digest's time.
+    fn push_lazy(&mut self, ahead: impl FnOnce(&T) -> Ordering, make: impl FnOnce() -> T) {
+        if self.admits_by(ahead) {
+            self.push(make());
+        } else {
+            self.count();
+        }
     }
 
     pub(super) fn push(&mut self, item: T) {
@@ -322,21 +337,50 @@ pub(super) fn by_largest_fee(a: &(String, Vec<Money>), b: &(String, Vec<Money>))
     top(&b.1).cmp(&top(&a.1)).then_with(|| a.0.cmp(&b.0))
 }
 
+/// What the sections rank an account by, borrowed: an account row's rank is known before
+/// its line is built.
+#[derive(Clone, Copy)]
+struct Rank<'a> {
+    priority: u32,
+    code: &'a str,
+    next_due: Option<NaiveDate>,
+}
+
+impl AccountLine {
+    fn rank(&self) -> Rank<'_> {
+        Rank {
+            priority: self.priority,
+            code: &self.code,
+            next_due: self.next_due,
+        }
+    }
+}
+
 /// Highest priority first, then by code (codes are unique, so the order is total).
+fn rank_by_priority(x: Rank, y: Rank) -> Ordering {
+    y.priority.cmp(&x.priority).then_with(|| x.code.cmp(y.code))
+}
+
+fn rank_by_next_due(x: Rank, y: Rank) -> Ordering {
+    x.next_due
+        .cmp(&y.next_due)
+        .then_with(|| rank_by_priority(x, y))
+}
+
+fn rank_by_stage(x: (Stage, Rank), y: (Stage, Rank)) -> Ordering {
+    y.0.cmp(&x.0).then_with(|| rank_by_priority(x.1, y.1))
+}
+
 fn by_priority(x: &AccountLine, y: &AccountLine) -> Ordering {
-    y.priority
-        .cmp(&x.priority)
-        .then_with(|| x.code.cmp(&y.code))
+    rank_by_priority(x.rank(), y.rank())
 }
 
 fn by_next_due(x: &AccountLine, y: &AccountLine) -> Ordering {
-    x.next_due.cmp(&y.next_due).then_with(|| by_priority(x, y))
+    rank_by_next_due(x.rank(), y.rank())
 }
 
 fn by_stage(x: &Escalation, y: &Escalation) -> Ordering {
-    y.stage
-        .cmp(&x.stage)
-        .then_with(|| by_priority(&x.line, &y.line))
+    rank_by_stage((x.stage, x.line.rank()), (y.stage, y.line.rank()))
 }
 
 /// One aging bucket as the accounts go by: its sums and count over every overdue account,
@@ -461,15 +505,16 @@ impl<'a> Fold<'a> {
                 },
             );
         }
-        let t = self
-            .totals
-            .entry(a.currency.clone())
-            .or_insert_with(|| CurrencyTotals {
+        if !self.totals.contains_key(&a.currency) {
+            let totals = CurrencyTotals {
                 currency: money(0, &a.currency).currency,
                 buckets: [0; 5],
                 total: 0,
                 accounts: 0,
-            });
+            };
+            self.totals.insert(a.currency.clone(), totals);
+        }
+        let t = self.totals.get_mut(&a.currency).expect("inserted above");
         for (slot, v) in t.buckets.iter_mut().zip(a.buckets()) {
             *slot += v;
         }
@@ -477,7 +522,13 @@ impl<'a> Fold<'a> {
         t.accounts += 1;
 
         let n = s.digest_top;
-        let overdue_line = line(a, &st, actions, st.overdue_minor);
+        let rank = Rank {
+            priority: st.priority,
+            code: &a.code,
+            next_due: a.next_due,
+        };
+        let by_rank = |last: &AccountLine| rank_by_priority(rank, last.rank());
+        let overdue_line = || line(a, &st, actions, st.overdue_minor);
         if st.overdue_minor > 0 {
             let b = self.buckets.entry(st.bucket).or_insert_with(|| BucketFold {
                 sums: BTreeMap::new(),
@@ -485,9 +536,9 @@ impl<'a> Fold<'a> {
                 ranked: Top::new(n, by_priority),
                 listed: Top::new(n, by_priority),
             });
-            *b.sums.entry(overdue_line.amount.currency).or_default() += st.overdue_minor;
+            *b.sums.entry(money(0, &a.currency).currency).or_default() += st.overdue_minor;
             b.count += 1;
-            offer(&mut b.ranked, &overdue_line);
+            b.ranked.push_lazy(by_rank, overdue_line);
         }
         if self.broken_accounts.contains(&a.id) {
             return;
@@ -497,10 +548,13 @@ impl<'a> Fold<'a> {
             && stage.needs_person()
             && !(stage == Stage::ManagementCall && a.open_flag)
         {
-            self.escalations.push(Escalation {
-                line: overdue_line,
-                stage,
-            });
+            self.escalations.push_lazy(
+                |last| rank_by_stage((stage, rank), (last.stage, last.line.rank())),
+                || Escalation {
+                    line: overdue_line(),
+                    stage,
+                },
+            );
             return;
         }
         if self.due_accounts.contains(&a.id) {
@@ -508,11 +562,13 @@ impl<'a> Fold<'a> {
         }
         if st.overdue_minor > 0 {
             if let Some(b) = self.buckets.get_mut(&st.bucket) {
-                b.listed.push(overdue_line);
+                b.listed.push_lazy(by_rank, overdue_line);
             }
         } else if a.due_soon_count > 0 {
-            let soon = line(a, &st, actions, a.due_soon_minor);
-            self.due_soon.push(soon);
+            self.due_soon.push_lazy(
+                |last| rank_by_next_due(rank, last.rank()),
+                || line(a, &st, actions, a.due_soon_minor),
+            );
         }
     }
 
@@ -567,15 +623,6 @@ impl<'a> Fold<'a> {
             confirm: super::confirm_receipt::tasks_of(&snap.unconfirmed, s, as_of, s.digest_top),
             late_fees: snap.late_fees.clone(),
         }
-    }
-}
-
-/// Feeds `l` to `top`, cloning it only when it would be kept.
-fn offer(top: &mut Top<AccountLine>, l: &AccountLine) {
-    if top.admits(l) {
-        top.push(l.clone());
-    } else {
-        top.count();
     }
 }
 
