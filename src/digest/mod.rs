@@ -71,10 +71,17 @@ pub async fn compute(
 ) -> Result<Digest, sqlx::Error> {
     let snap = load_context(conn, settings, as_of).await?;
     let mut fold = Fold::new(&snap, settings, as_of, since);
-    let mut rows = snapshot::stream_accounts(conn, as_of, due_soon_until(settings, as_of));
-    while let Some(a) = rows.try_next().await? {
-        fold.add(&a);
+    // A savepoint (or a transaction of its own) that only reads: rolled back, it takes the
+    // planner settings with it.
+    let mut sp = sqlx::Connection::begin(&mut *conn).await?;
+    snapshot::plan_for_streaming(&mut sp).await?;
+    {
+        let mut rows = snapshot::stream_accounts(&mut sp, as_of, due_soon_until(settings, as_of));
+        while let Some(a) = rows.try_next().await? {
+            fold.add(&a);
+        }
     }
+    sp.rollback().await?;
     Ok(fold.finish(late))
 }
 

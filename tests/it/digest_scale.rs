@@ -58,8 +58,8 @@ async fn portfolio() -> (App, TestDb) {
     .execute(&app.store.pool)
     .await
     .unwrap();
-    // Open flags (and a resolved one), active and closed referrals, reminders: what the
-    // streamed rows join rather than look up per account.
+    // Open flags (and a resolved one), active and closed referrals, reminders, promises broken
+    // long ago (one or two): what the streamed rows join rather than look up per account.
     sqlx::raw_sql(
         "INSERT INTO agencies (name) VALUES ('Recoveries Ltd');
          INSERT INTO flags (account_id, reason, flagged_by, resolved_at)
@@ -70,7 +70,10 @@ async fn portfolio() -> (App, TestDb) {
            FROM accounts a, agencies g WHERE a.code LIKE 'G-%' AND right(a.code, 4)::int % 13 = 0;
          INSERT INTO reminders (account_id, tone, queued_by, queued_at)
          SELECT id, 'friendly', 'maria', timestamptz '2026-11-20 09:00Z' + (k || ' hours')::interval
-           FROM accounts, generate_series(0, 2) k WHERE code LIKE 'G-%' AND right(code, 4)::int % 7 = 0",
+           FROM accounts, generate_series(0, 2) k WHERE code LIKE 'G-%' AND right(code, 4)::int % 7 = 0;
+         INSERT INTO promises (account_id, amount_minor, currency, promised_for, logged_on, logged_by, status, resolved_at)
+         SELECT id, 1000, currency, date '2026-10-01', date '2026-09-20', 'maria', 'broken', now()
+           FROM accounts, generate_series(1, 1 + id % 2) k WHERE code LIKE 'G-%' AND right(code, 4)::int % 9 = 0",
     )
     .execute(&app.store.pool)
     .await
@@ -102,6 +105,7 @@ async fn the_streamed_digest_equals_the_whole_snapshots_digest() {
         };
         assert!(joined(|a| a.open_flag) > 5 && joined(|a| a.referred) > 5);
         assert!(joined(|a| a.last_reminder_at.is_some()) > 20);
+        assert!(joined(|a| a.broken_promises == 1) > 5 && joined(|a| a.broken_promises == 2) > 5);
         let whole = digest::build(&snap, s, day, None, false);
         let streamed = digest::compute(&mut conn, s, day, None, false)
             .await
