@@ -169,19 +169,16 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
     )
     .await?;
     let stage = automatic_stage(ctx);
-    collections::insert_reminder(
-        tx,
-        &collections::NewReminder {
-            account_id: acc.id,
-            invoice_id: only_invoice.as_ref().map(|i| i.id),
-            tone,
-            stage: stage.map(|st| st.key()),
-            queued_by: ctx.who(),
-            queued_at: ctx.now,
-            outbox_id,
-        },
-    )
-    .await?;
+    let reminder = collections::NewReminder {
+        account_id: acc.id,
+        invoice_id: only_invoice.as_ref().map(|i| i.id),
+        tone,
+        stage: stage.map(|st| st.key()),
+        queued_by: ctx.who(),
+        queued_at: ctx.now,
+        outbox_id,
+    };
+    collections::insert_reminder(tx, &reminder).await?;
     let amount = Money::new(total, cur);
     let what = match &only_invoice {
         Some(i) => format!("invoice {}", i.number),
@@ -198,11 +195,22 @@ pub async fn run(ctx: &Ctx<'_>, tx: &mut PgConnection, p: &Parsed<'_>) -> Result
         opens,
         tz,
     );
-    // `both`: the text too, after the same checks and its own (a refusal undoes the email).
+    // `both`: the text too, after the same checks and its own (a refusal undoes the email),
+    // with its own reminders row so history and the response per channel count it.
     let text_part = match channel {
         "both" => Some(super::texts::queue(ctx, tx, &acc, &payload).await?),
         _ => None,
     };
+    if let Some(q) = &text_part {
+        collections::insert_reminder(
+            tx,
+            &collections::NewReminder {
+                outbox_id: q.outbox_id,
+                ..reminder
+            },
+        )
+        .await?;
+    }
     let mut text = format!(
         "{} reminder queued to {email} for {} ({}): {what}, {amount}. Requested by {}. {}",
         capitalise(tone),

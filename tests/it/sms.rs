@@ -420,6 +420,14 @@ async fn texts_are_refused_without_consent_phone_or_contact_and_write_nothing() 
         "{}",
         both.reply.text
     );
+    // Each channel has its reminders row: history and the response per channel count both.
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT o.kind FROM reminders r JOIN outbox o ON o.id = r.outbox_id ORDER BY o.kind",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(kinds, ["email", "sms"]);
     let off = run(&app, "c4", "contact ACME-001 sms off").await;
     assert!(off.reply.text.contains("are off"), "{}", off.reply.text);
     drain_once(&app.store, &worker(&app, &fake), 10)
