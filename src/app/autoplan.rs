@@ -15,7 +15,6 @@ use crate::domain::roles::Role;
 use crate::store::{ledger, snapshot};
 use anyhow::Result;
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -110,11 +109,9 @@ pub async fn plan(
     // back in account order.
     let (mut planned, mut skipped) = (Vec::new(), Vec::new());
     let due_soon_until = s.calendar.add_business_days(date, s.due_soon_days);
-    let mut rows = snapshot::stream_accounts(conn, date, due_soon_until);
-    while let Some(a) = rows.try_next().await? {
-        let a = &a;
+    snapshot::each_account(conn, date, due_soon_until, |a| {
         let Some(invoices) = by_account.get(&a.id) else {
-            continue;
+            return;
         };
         let mine = promises.get(&a.id).cloned().unwrap_or_default();
         let st = digest::assess(a, &mine, s, date);
@@ -132,7 +129,7 @@ pub async fn plan(
             }
         }
         let Some((stage, numbers)) = best else {
-            continue;
+            return;
         };
         if let Some(reason) = skip_reason(a, &st) {
             skipped.push((
@@ -144,7 +141,7 @@ pub async fn plan(
                     reason,
                 },
             ));
-            continue;
+            return;
         }
         let cur = Currency::parse(&a.currency).unwrap_or(s.default_currency);
         planned.push((
@@ -162,7 +159,8 @@ pub async fn plan(
                 ),
             },
         ));
-    }
+    })
+    .await?;
     planned.sort_by_key(|(id, _)| *id);
     skipped.sort_by_key(|(id, _)| *id);
     Ok((

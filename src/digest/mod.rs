@@ -19,7 +19,6 @@ use crate::config::Settings;
 use crate::domain::money::Money;
 use crate::store::snapshot;
 use chrono::NaiveDate;
-use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 
 /// How many accounts' late fees the digest names (the rest are counted).
@@ -71,17 +70,8 @@ pub async fn compute(
 ) -> Result<Digest, sqlx::Error> {
     let snap = load_context(conn, settings, as_of).await?;
     let mut fold = Fold::new(&snap, settings, as_of, since);
-    // A savepoint (or a transaction of its own) that only reads: rolled back, it takes the
-    // planner settings with it.
-    let mut sp = sqlx::Connection::begin(&mut *conn).await?;
-    snapshot::plan_for_streaming(&mut sp).await?;
-    {
-        let mut rows = snapshot::stream_accounts(&mut sp, as_of, due_soon_until(settings, as_of));
-        while let Some(a) = rows.try_next().await? {
-            fold.add(&a);
-        }
-    }
-    sp.rollback().await?;
+    let until = due_soon_until(settings, as_of);
+    snapshot::each_account(conn, as_of, until, |a| fold.add(a)).await?;
     Ok(fold.finish(late))
 }
 

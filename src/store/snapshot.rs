@@ -1,6 +1,7 @@
 //! What the digest, the aging report and the automatic plan read: one aggregate row per
 //! account with a balance, plus the few live promises, offers and flags.
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use futures_util::stream::BoxStream;
 use sqlx::postgres::PgRow;
 use sqlx::{Column, FromRow, PgConnection, Row};
@@ -213,7 +214,7 @@ pub async fn accounts(
 ///   faster and needs no more memory.
 /// - JIT-compiled expressions pay for themselves here, but LLVM's optimisation and inlining
 ///   cost more than they save, once per parallel worker.
-pub async fn plan_for_streaming(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+async fn plan_for_streaming(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query(
         "SELECT set_config('enable_hashagg', 'off', true), set_config('enable_hashjoin', 'off', true),
                 set_config('jit_optimize_above_cost', '-1', true), set_config('jit_inline_above_cost', '-1', true)",
@@ -229,7 +230,7 @@ pub async fn plan_for_streaming(conn: &mut PgConnection) -> Result<(), sqlx::Err
 /// grouped union joined once, rather than a lookup or a join each per account: each join
 /// passes every account's row, and per-row lookups made Postgres JIT-compile for longer than
 /// it ran.
-pub fn stream_accounts(
+fn stream_accounts(
     conn: &mut PgConnection,
     as_of: NaiveDate,
     due_soon_until: NaiveDate,
@@ -260,6 +261,27 @@ pub fn stream_accounts(
     .bind(due_soon_until)
     .bind(None::<i64>)
     .fetch(conn)
+}
+
+/// Calls `f` with every account with a balance as of `as_of` (the rows of `accounts`, in no
+/// particular order), one at a time: memory stays bounded by what `f` keeps. Runs in a
+/// savepoint (or a transaction of its own) that only reads, rolled back at the end, which takes
+/// the planner settings of `plan_for_streaming` with it.
+pub async fn each_account(
+    conn: &mut PgConnection,
+    as_of: NaiveDate,
+    due_soon_until: NaiveDate,
+    mut f: impl FnMut(&AccountAgg),
+) -> Result<(), sqlx::Error> {
+    let mut sp = sqlx::Connection::begin(&mut *conn).await?;
+    plan_for_streaming(&mut sp).await?;
+    {
+        let mut rows = stream_accounts(&mut sp, as_of, due_soon_until);
+        while let Some(a) = rows.try_next().await? {
+            f(&a);
+        }
+    }
+    sp.rollback().await
 }
 
 /// A promise with the account's payments since it was logged, for evaluation.
