@@ -90,6 +90,18 @@ fn peak_of(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The bench's app, and the day its rows are dated around.
+fn bench_app(store: &Store) -> (App, chrono::NaiveDate) {
+    let app = App::new(
+        Settings {
+            instance_id: "bench".into(),
+            ..Settings::default()
+        },
+        store.clone(),
+    );
+    (app, chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap())
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -127,14 +139,7 @@ async fn main() -> anyhow::Result<()> {
 async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
-    let app = App::new(
-        Settings {
-            instance_id: "bench".into(),
-            ..Settings::default()
-        },
-        store.clone(),
-    );
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let (app, today) = bench_app(&store);
     println!("dunbot core benchmark: {customers} customers, {invoices} invoices");
 
     sqlx::query(
@@ -266,14 +271,7 @@ async fn run(url: &str, customers: usize, invoices: usize) -> anyhow::Result<()>
 /// The digest (in this process, and `dunbot digest` as its own) against the SQL aging query
 /// on the bench's rows.
 async fn digest_vs_sql(url: &str, store: &Store) -> anyhow::Result<()> {
-    let app = App::new(
-        Settings {
-            instance_id: "bench".into(),
-            ..Settings::default()
-        },
-        store.clone(),
-    );
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let (app, today) = bench_app(store);
     let mut conn = store.pool.acquire().await?;
     let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
         .fetch_one(&mut *conn)
