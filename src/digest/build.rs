@@ -520,6 +520,7 @@ impl<'a> Fold<'a> {
         }
         t.total += a.balance_minor;
         t.accounts += 1;
+        let currency = t.currency;
 
         let n = s.digest_top;
         let rank = Rank {
@@ -536,7 +537,7 @@ impl<'a> Fold<'a> {
                 ranked: Top::new(n, by_priority),
                 listed: Top::new(n, by_priority),
             });
-            *b.sums.entry(money(0, &a.currency).currency).or_default() += st.overdue_minor;
+            *b.sums.entry(currency).or_default() += st.overdue_minor;
             b.count += 1;
             b.ranked.push_lazy(by_rank, overdue_line);
         }

@@ -225,8 +225,7 @@ async fn plan_for_streaming(conn: &mut PgConnection) -> Result<(), sqlx::Error> 
 }
 
 /// The same rows as `accounts` for every account, as a stream in no particular order: the
-/// digest folds them one at a time instead of holding the portfolio (and Postgres skips a
-/// sort). Broken promises, open flags, active referrals and last reminders come from one
+/// digest folds them one at a time instead of holding the portfolio. Broken promises, open flags, active referrals and last reminders come from one
 /// grouped union joined once, rather than a lookup or a join each per account: each join
 /// passes every account's row, and per-row lookups made Postgres JIT-compile for longer than
 /// it ran.
